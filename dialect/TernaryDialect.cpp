@@ -1,0 +1,41 @@
+//===- TernaryDialect.cpp - the ternary dialect ---------------------------===//
+//
+// Part of TerMinator.
+//
+//===----------------------------------------------------------------------===//
+
+#include "dialect/TernaryDialect.h"
+#include "dialect/TernaryAttrs.h"
+#include "dialect/TernaryOps.h"
+
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/BuiltinOps.h"
+
+using namespace mlir;
+using namespace mlir::ternary;
+
+#include "dialect/TernaryDialect.cpp.inc"
+
+void TernaryDialect::initialize() {
+  registerAttributes();
+  addOperations<
+#define GET_OP_LIST
+#include "dialect/TernaryOps.cpp.inc"
+      >();
+}
+
+LogicalResult TernaryDialect::verifyOperationAttribute(Operation *op,
+                                                       NamedAttribute attr) {
+  if (attr.getName() != getArchiveAttrName())
+    return op->emitError("unknown ternary dialect attribute '")
+           << attr.getName().getValue() << "'";
+  if (!isa<ModuleOp>(op))
+    return op->emitError("'") << getArchiveAttrName()
+                              << "' may only be set on a builtin.module";
+  auto path = dyn_cast<StringAttr>(attr.getValue());
+  if (!path || path.getValue().empty())
+    return op->emitError("'") << getArchiveAttrName()
+                              << "' must be a non-empty string (the path of "
+                                 "the parameter archive)";
+  return success();
+}

@@ -1,0 +1,47 @@
+//===- TernaryDialect.td - the ternary dialect -------------*- tablegen -*-===//
+//
+// Part of TerMinator. The dialect that carries linear layers from import
+// (full precision, weights by reference) through ternarization (encodings,
+// activation permutation, sparse outlier residual) to the lowering.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef TERMINATOR_DIALECT_TERNARYDIALECT_TD
+#define TERMINATOR_DIALECT_TERNARYDIALECT_TD
+
+include "mlir/IR/OpBase.td"
+
+def Ternary_Dialect : Dialect {
+  let name = "ternary";
+  let cppNamespace = "::mlir::ternary";
+  let summary = "Linear layers with ternary and low-bit weight encodings";
+  let description = [{
+    The `ternary` dialect models the linear layers of a language model from
+    the moment they are imported (a full-precision `ternary.linear` whose
+    weights live in a parameter archive) until they are lowered to per-ISA
+    micro-kernels (a `ternary.qlinear` that carries its weight encoding).
+
+    Weights are kept out of the IR text: `ternary.weight` names an entry of
+    the module's parameter archive with `#ternary.param<"name">`, or holds a
+    small inline `dense_resource` / `dense` value for tests.
+
+    Every weight encoding attribute states its real bits per weight, scales
+    and offsets counted, through `WeightEncodingAttrInterface`.
+  }];
+  let useDefaultAttributePrinterParser = 1;
+  let extraClassDeclaration = [{
+    /// Registers the attributes (in TernaryAttrs.cpp, beside their storage).
+    void registerAttributes();
+
+    /// Name of the module attribute holding the parameter archive path.
+    static constexpr ::llvm::StringLiteral getArchiveAttrName() {
+      return ::llvm::StringLiteral("ternary.archive");
+    }
+  }];
+  let hasOperationAttrVerify = 1;
+}
+
+class Ternary_Op<string mnemonic, list<Trait> traits = []>
+    : Op<Ternary_Dialect, mnemonic, traits>;
+
+#endif // TERMINATOR_DIALECT_TERNARYDIALECT_TD

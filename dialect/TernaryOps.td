@@ -1,0 +1,221 @@
+//===- TernaryOps.td - ternary dialect operations ----------*- tablegen -*-===//
+//
+// Part of TerMinator.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef TERMINATOR_DIALECT_TERNARYOPS_TD
+#define TERMINATOR_DIALECT_TERNARYOPS_TD
+
+include "dialect/TernaryDialect.td"
+include "dialect/TernaryAttrs.td"
+include "mlir/IR/BuiltinAttributeInterfaces.td"
+include "mlir/IR/CommonAttrConstraints.td"
+include "mlir/IR/CommonTypeConstraints.td"
+include "mlir/Interfaces/SideEffectInterfaces.td"
+
+def Ternary_WeightValueAttr : AnyAttrOf<[Ternary_ParamAttr, ElementsAttr]> {
+  let storageType = "::mlir::TypedAttr";
+  let returnType = "::mlir::TypedAttr";
+  let convertFromStorage = "$_self";
+}
+
+def Ternary_EncodingAttr : Attr<
+    CPred<"::llvm::isa<::mlir::ternary::WeightEncodingAttrInterface>($_self)">,
+    "weight encoding attribute"> {
+  let storageType = "::mlir::ternary::WeightEncodingAttrInterface";
+  let returnType = "::mlir::ternary::WeightEncodingAttrInterface";
+  let convertFromStorage = "$_self";
+}
+
+def Ternary_FloatTensor : RankedTensorOf<[AnyFloat]>;
+
+//===----------------------------------------------------------------------===//
+// WeightOp
+//===----------------------------------------------------------------------===//
+
+def Ternary_WeightOp : Ternary_Op<"weight",
+    [Pure, AllTypesMatch<["value", "result"]>]> {
+  let summary = "A weight tensor: an archive entry or a small inline value";
+  let description = [{
+    Produces a statically shaped tensor whose contents are either the entry
+    `#ternary.param<"name">` of the module's parameter archive (how imported
+    models refer to their weights: the IR text holds no weight data) or an
+    inline `ElementsAttr` such as `dense_resource<...>` or `dense<...>`, for
+    small tests. The value's type is the result type.
+
+    ```mlir
+    %w = ternary.weight #ternary.param<"layers.0.attention.wq"> : tensor<64x64xf32>
+    %b = ternary.weight dense<0.5> : tensor<64xf32>
+    %c = ternary.weight dense_resource<codes> : tensor<64x64xi8>
+    ```
+  }];
+  let arguments = (ins Ternary_WeightValueAttr:$value);
+  let results = (outs AnyStaticShapeTensor:$result);
+  let assemblyFormat = "attr-dict $value";
+  let builders = [
+    OpBuilder<(ins "::mlir::TypedAttr":$value), [{
+      build($_builder, $_state, value.getType(), value);
+    }]>
+  ];
+}
+
+//===----------------------------------------------------------------------===//
+// LinearOp
+//===----------------------------------------------------------------------===//
+
+def Ternary_LinearOp : Ternary_Op<"linear", [Pure]> {
+  let summary = "Full-precision linear layer y = x · Wᵀ + b";
+  let description = [{
+    The linear layer as imported: `input` is `[..., K]`, `weight` is `[N, K]`
+    (output features by input features, as in `torch.nn.Linear`), the
+    optional `bias` is `[N]`, and the result is `[..., N]` with the same
+    leading dimensions as `input`. All element types are the same float type.
+    Ternarization passes find these ops and replace them with
+    `ternary.qlinear`.
+
+    ```mlir
+    %w = ternary.weight #ternary.param<"wq"> : tensor<128x64xf32>
+    %y = ternary.linear %x, %w : (tensor<1x7x64xf32>, tensor<128x64xf32>) -> tensor<1x7x128xf32>
+    ```
+  }];
+  let arguments = (ins Ternary_FloatTensor:$input, Ternary_FloatTensor:$weight,
+                       Optional<Ternary_FloatTensor>:$bias);
+  let results = (outs Ternary_FloatTensor:$result);
+  let assemblyFormat = [{
+    $input `,` $weight (`,` $bias^)? attr-dict `:` functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// QLinearOp
+//===----------------------------------------------------------------------===//
+
+def Ternary_QLinearOp : Ternary_Op<"qlinear",
+    [Pure, AttrSizedOperandSegments]> {
+  let summary = "Linear layer whose weights carry a low-bit encoding";
+  let description = [{
+    y = x · Ŵᵀ + b, where Ŵ is decoded from `codes` (and `scales`, `offsets`)
+    by `encoding`. With N output and K input features and G =
+    `encoding.getGroupsPerRow(K)` groups per row:
+
+    | encoding | `codes` | `scales` | `offsets` |
+    |---|---|---|---|
+    | `#ternary.ternary` | `[N, K]` i8 in {-1, 0, 1} | `[N, G]` scale type | `[N, G]` iff `offset = true` |
+    | `#ternary.int` | `[N, K]` i8 in ±(2^(bits-1) − 1) | `[N, G]` scale type | none |
+    | `#ternary.float` | `[N, K]` weights of `type` | none | none |
+
+    Ŵ[n, k] = scales[n, g]·codes[n, k] + offsets[n, g] with g = k / group.
+    `input` is `[..., K]` float, the optional `bias` is `[N]` and the result
+    `[..., N]` with the leading dimensions of `input`. The value range of
+    the codes is the producer's contract; it is checked when the weights are
+    read, not here. The packing pass later rewrites the codes into the
+    kernel layout.
+
+    ```mlir
+    %y = ternary.qlinear %x, %codes scales %alpha offsets %mu
+           encoding #ternary.ternary<block = 32, offset = true>
+           : (tensor<1x64xf32>, tensor<128x64xi8>, tensor<128x2xf32>,
+              tensor<128x2xf32>) -> tensor<1x128xf32>
+    ```
+  }];
+  let arguments = (ins Ternary_FloatTensor:$input,
+                       AnyRankedTensor:$codes,
+                       Optional<Ternary_FloatTensor>:$scales,
+                       Optional<Ternary_FloatTensor>:$offsets,
+                       Optional<Ternary_FloatTensor>:$bias,
+                       Ternary_EncodingAttr:$encoding);
+  let results = (outs Ternary_FloatTensor:$result);
+  let assemblyFormat = [{
+    $input `,` $codes (`scales` $scales^)? (`offsets` $offsets^)?
+    (`bias` $bias^)? `encoding` $encoding attr-dict `:`
+    functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// PermuteOp
+//===----------------------------------------------------------------------===//
+
+def Ternary_PermuteOp : Ternary_Op<"permute",
+    [Pure, AllTypesMatch<["input", "result"]>]> {
+  let summary = "Permutes the last (feature) dimension of activations";
+  let description = [{
+    result[..., i] = input[..., permutation[i]]. SSR column reordering
+    permutes the input columns of a weight matrix so that similar columns
+    share a quantization block; the matching activation permutation is this
+    op, placed before the layer and folded into its producer where legal.
+    `permutation` must hold every index in [0, K) exactly once.
+
+    ```mlir
+    %p = ternary.permute %x [2, 0, 3, 1] : tensor<1x4xf32>
+    ```
+  }];
+  let arguments = (ins Ternary_FloatTensor:$input,
+                       DenseI64ArrayAttr:$permutation);
+  let results = (outs Ternary_FloatTensor:$result);
+  let assemblyFormat = "$input $permutation attr-dict `:` type($input)";
+  let hasVerifier = 1;
+  let hasFolder = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// SparseResidualOp
+//===----------------------------------------------------------------------===//
+
+def Ternary_SparseResidualOp : Ternary_Op<"sparse_residual",
+    [Pure, AllTypesMatch<["acc", "result"]>]> {
+  let summary = "Adds x · Sᵀ for a sparse outlier matrix S in CSR form";
+  let description = [{
+    result = acc + input · Sᵀ, where S is the sparse `[N, K]` residual that
+    outlier splitting keeps at full precision (W = ternary part + S). S is in
+    compressed sparse row form: `row_offsets` `[N + 1]`, `col_indices`
+    `[nnz]` and `values` `[nnz]`. `acc` and the result are `[..., N]`,
+    `input` is `[..., K]` with the same leading dimensions.
+
+    ```mlir
+    %r = ternary.sparse_residual %y, %x, %rows, %cols, %vals
+           : (tensor<1x128xf32>, tensor<1x64xf32>, tensor<129xi32>,
+              tensor<40xi32>, tensor<40xf32>) -> tensor<1x128xf32>
+    ```
+  }];
+  let arguments = (ins Ternary_FloatTensor:$acc, Ternary_FloatTensor:$input,
+                       RankedTensorOf<[I32, I64]>:$row_offsets,
+                       RankedTensorOf<[I32, I64]>:$col_indices,
+                       Ternary_FloatTensor:$values);
+  let results = (outs Ternary_FloatTensor:$result);
+  let assemblyFormat = [{
+    $acc `,` $input `,` $row_offsets `,` $col_indices `,` $values attr-dict
+    `:` functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// QuantizeActOp
+//===----------------------------------------------------------------------===//
+
+def Ternary_QuantizeActOp : Ternary_Op<"quantize_act", [Pure]> {
+  let summary = "Per-token absmax quantization of activations to int8";
+  let description = [{
+    For every token (every index of the leading dimensions of `input`
+    `[..., K]`): scale = max|x| / 127, codes = round(x / scale) in
+    [-127, 127]. `codes` has the shape of `input` with element type i8,
+    `scale` has the leading dimensions of `input` and its float type. The
+    integer kernels consume the codes and rescale their int32 sums.
+
+    ```mlir
+    %q, %s = ternary.quantize_act %x : tensor<3x64xf32> -> tensor<3x64xi8>, tensor<3xf32>
+    ```
+  }];
+  let arguments = (ins Ternary_FloatTensor:$input);
+  let results = (outs RankedTensorOf<[I8]>:$codes, Ternary_FloatTensor:$scale);
+  let assemblyFormat = [{
+    $input attr-dict `:` type($input) `->` type($codes) `,` type($scale)
+  }];
+  let hasVerifier = 1;
+}
+
+#endif // TERMINATOR_DIALECT_TERNARYOPS_TD
