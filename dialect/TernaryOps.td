@@ -115,7 +115,7 @@ def Ternary_QLinearOp : Ternary_Op<"qlinear",
 
     ```mlir
     %y = ternary.qlinear %x, %codes scales %alpha offsets %mu
-           encoding #ternary.ternary<block = 32, offset = true>
+           encoding(#ternary.ternary<block = 32, offset = true>)
            : (tensor<1x64xf32>, tensor<128x64xi8>, tensor<128x2xf32>,
               tensor<128x2xf32>) -> tensor<1x128xf32>
     ```
@@ -129,7 +129,7 @@ def Ternary_QLinearOp : Ternary_Op<"qlinear",
   let results = (outs Ternary_FloatTensor:$result);
   let assemblyFormat = [{
     $input `,` $codes (`scales` $scales^)? (`offsets` $offsets^)?
-    (`bias` $bias^)? `encoding` $encoding attr-dict `:`
+    (`bias` $bias^)? `encoding` `(` $encoding `)` attr-dict `:`
     functional-type(operands, results)
   }];
   let hasVerifier = 1;

@@ -43,7 +43,7 @@ def TernaryTernarizePass : Pass<"ternary-ternarize", "ModuleOp"> {
     // After
     %c = ternary.weight dense_resource<...> : tensor<2x2xi8>
     %s = ternary.weight dense_resource<...> : tensor<2x1xf32>
-    %y = ternary.qlinear %x, %c scales %s encoding #ternary.ternary<> : ...
+    %y = ternary.qlinear %x, %c scales %s encoding(#ternary.ternary<>) : ...
     ```
   }];
   let options = [

@@ -1,0 +1,39 @@
+// RUN: terminator-opt %s --split-input-file --verify-diagnostics --ternary-ternarize
+// RUN: not terminator-opt %s --split-input-file --ternary-ternarize=method=magic 2>&1 | FileCheck %s --check-prefix=METHOD
+// RUN: not terminator-opt %s --split-input-file --ternary-ternarize=granularity=column 2>&1 | FileCheck %s --check-prefix=GRAN
+
+// METHOD: error: ternary-ternarize: unknown method 'magic'; expected absmean
+// GRAN: error: ternary-ternarize: unknown granularity 'column'; expected tensor or row
+
+func.func @archive_weight(%x: tensor<1x4xf32>) -> tensor<1x2xf32> {
+  %w = ternary.weight #ternary.param<"layers.0.wq"> : tensor<2x4xf32>
+  // expected-error @+1 {{cannot be ternarized: weight 'layers.0.wq' is in the parameter archive}}
+  %y = ternary.linear %x, %w : (tensor<1x4xf32>, tensor<2x4xf32>) -> tensor<1x2xf32>
+  return %y : tensor<1x2xf32>
+}
+
+// -----
+
+func.func @argument_weight(%x: tensor<1x4xf32>, %w: tensor<2x4xf32>) -> tensor<1x2xf32> {
+  // expected-error @+1 {{cannot be ternarized: its weight is not produced by ternary.weight}}
+  %y = ternary.linear %x, %w : (tensor<1x4xf32>, tensor<2x4xf32>) -> tensor<1x2xf32>
+  return %y : tensor<1x2xf32>
+}
+
+// -----
+
+func.func @f16_weight(%x: tensor<1x4xf16>) -> tensor<1x2xf16> {
+  %w = ternary.weight dense<1.0> : tensor<2x4xf16>
+  // expected-error @+1 {{cannot be ternarized: expects an f32 weight, but got 'f16'}}
+  %y = ternary.linear %x, %w : (tensor<1x4xf16>, tensor<2x4xf16>) -> tensor<1x2xf16>
+  return %y : tensor<1x2xf16>
+}
+
+// -----
+
+func.func @missing_blob(%x: tensor<1x4xf32>) -> tensor<1x2xf32> {
+  %w = ternary.weight dense_resource<absent> : tensor<2x4xf32>
+  // expected-error @+1 {{cannot be ternarized: the dense_resource blob of its weight is missing}}
+  %y = ternary.linear %x, %w : (tensor<1x4xf32>, tensor<2x4xf32>) -> tensor<1x2xf32>
+  return %y : tensor<1x2xf32>
+}
