@@ -10,7 +10,8 @@ from lit.llvm.subst import ToolSubst
 config.name = "TERMINATOR"
 config.test_format = lit.formats.ShTest(not llvm_config.use_lit_shell)
 config.suffixes = [".mlir", ".test"]
-config.excludes = ["CMakeLists.txt", "lit.cfg.py", "lit.site.cfg.py", "Inputs"]
+# unit/ is its own suite (GoogleTest format), run beside this one.
+config.excludes = ["CMakeLists.txt", "lit.cfg.py", "lit.site.cfg.py", "Inputs", "unit"]
 
 config.test_source_root = os.path.dirname(__file__)
 config.test_exec_root = os.path.join(config.terminator_obj_root, "test")
@@ -25,5 +26,5 @@ llvm_config.use_default_substitutions()
 # Our tools first, then FileCheck, not, count from LLVM.
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 tool_dirs = [config.terminator_tools_dir, config.llvm_tools_dir]
-tools = ["terminator-opt"]
+tools = ["terminator-opt", "terminator-archive"]
 llvm_config.add_tool_substitutions(tools, tool_dirs)

@@ -1,0 +1,254 @@
+/*===- runtime.h - TerMinator runtime C API -------------------------------===*\
+|*                                                                            *|
+|* The one public header of the TerMinator runtime (`terminator_rt`). It is   *|
+|* plain C11 and C++-compatible, so compiled models, the compiler and foreign *|
+|* hosts can all use it.                                                      *|
+|*                                                                            *|
+|* Conventions:                                                               *|
+|*  - every symbol is prefixed `trt_` (macros `TRT_`);                        *|
+|*  - functions that can fail return a `trt_status` and, on failure, write a  *|
+|*    NUL-terminated message into the caller's `err` buffer of `err_size`     *|
+|*    bytes (either may be NULL/0 to ignore the message). Messages name the   *|
+|*    file, the entry and what to do; a buffer of `TRT_ERROR_MESSAGE_SIZE`    *|
+|*    bytes is recommended;                                                   *|
+|*  - no function aborts, asserts on bad input or lets an exception escape.   *|
+|*                                                                            *|
+|* The parameter archive format ("TPAR") is specified byte by byte in         *|
+|* docs/archive-format.md.                                                    *|
+|*                                                                            *|
+\*===----------------------------------------------------------------------===*/
+
+#ifndef TERMINATOR_RUNTIME_H
+#define TERMINATOR_RUNTIME_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/*===----------------------------------------------------------------------===*\
+|* Status codes                                                               *|
+\*===----------------------------------------------------------------------===*/
+
+/// Result of every fallible runtime function.
+typedef enum trt_status {
+  /// Success.
+  TRT_OK = 0,
+  /// A system call failed (open, mmap, write, fsync, rename, ...); the
+  /// message carries the `strerror` text.
+  TRT_ERR_IO = 1,
+  /// The file is not a valid parameter archive (bad magic, unsupported
+  /// version, out-of-bounds or inconsistent header or index).
+  TRT_ERR_FORMAT = 2,
+  /// A stored XXH3-64 checksum does not match the bytes (index or data).
+  TRT_ERR_CHECKSUM = 3,
+  /// No entry has the requested name.
+  TRT_ERR_NOT_FOUND = 4,
+  /// The caller passed a bad argument (NULL handle, duplicate name, unknown
+  /// dtype, byte count that does not match the shape, wrong call order).
+  TRT_ERR_INVALID_ARGUMENT = 5,
+  /// Memory allocation failed.
+  TRT_ERR_OUT_OF_MEMORY = 6,
+  /// Not a status; keeps the enum 32 bits wide.
+  TRT_STATUS_FORCE_32BIT = 0x7FFFFFFF,
+} trt_status;
+
+/// Recommended size of error message buffers: it holds any message unless
+/// the file path is unusually long. Messages that do not fit are truncated
+/// and still NUL-terminated.
+#define TRT_ERROR_MESSAGE_SIZE 4096
+
+/*===----------------------------------------------------------------------===*\
+|* Element types                                                              *|
+\*===----------------------------------------------------------------------===*/
+
+/// Element type of an archive entry. The numeric values are part of the file
+/// format and never change.
+typedef enum trt_dtype {
+  TRT_DTYPE_INVALID = 0,
+  TRT_DTYPE_F32 = 1,
+  TRT_DTYPE_F16 = 2,
+  TRT_DTYPE_BF16 = 3,
+  TRT_DTYPE_I8 = 4,
+  TRT_DTYPE_U8 = 5,
+  TRT_DTYPE_I32 = 6,
+  TRT_DTYPE_I64 = 7,
+  /// Opaque packed data (e.g. 2-bit ternary codes in a kernel layout): the
+  /// byte count is free and the dims only describe the logical shape.
+  TRT_DTYPE_BYTES = 8,
+  /// Not a dtype: makes any 31-bit value representable (as Vulkan does), so
+  /// C++ code may hold a bad value from a C caller and reject it.
+  TRT_DTYPE_FORCE_32BIT = 0x7FFFFFFF,
+} trt_dtype;
+
+/// Size in bytes of one element of \p dtype; 0 for `TRT_DTYPE_BYTES` and for
+/// values that are not a dtype.
+uint32_t trt_dtype_size(trt_dtype dtype);
+
+/// Lower-case name of \p dtype ("f32", "bf16", "bytes", ...); "invalid" for
+/// values that are not a dtype. The string is static.
+const char *trt_dtype_name(trt_dtype dtype);
+
+/// The dtype called \p name (as printed by `trt_dtype_name`), or
+/// `TRT_DTYPE_INVALID` if there is none.
+trt_dtype trt_dtype_from_name(const char *name);
+
+/*===----------------------------------------------------------------------===*\
+|* Parameter archive: constants                                               *|
+\*===----------------------------------------------------------------------===*/
+
+/// The 8 magic bytes at offset 0 of every archive (no NUL in the file).
+#define TRT_ARCHIVE_MAGIC "TMNPARAM"
+/// The format version this runtime reads and writes.
+#define TRT_ARCHIVE_VERSION 1u
+/// Size of the fixed header at offset 0.
+#define TRT_ARCHIVE_HEADER_SIZE 64u
+/// Every entry's data starts at a file offset that is a multiple of this, so
+/// mapped pointers are cache-line and AVX-512 aligned.
+#define TRT_ARCHIVE_ALIGNMENT 64u
+/// Largest rank of an entry.
+#define TRT_ARCHIVE_MAX_RANK 8u
+/// Largest entry name, in bytes of UTF-8 (without terminator).
+#define TRT_ARCHIVE_MAX_NAME_LENGTH 1024u
+
+/// `trt_archive_open` flag: skip the data checksums at open (the header, the
+/// index and its checksum are still checked). Use `trt_archive_verify_entry`
+/// later to check single entries.
+#define TRT_ARCHIVE_NO_VERIFY 0x1u
+
+/*===----------------------------------------------------------------------===*\
+|* Parameter archive: reader                                                  *|
+\*===----------------------------------------------------------------------===*/
+
+/// An open, memory-mapped archive. Immutable after `trt_archive_open`: all
+/// reader functions may be called from several threads at once.
+typedef struct trt_archive trt_archive;
+
+/// One tensor of an archive. Owned by the archive; valid until
+/// `trt_archive_close`.
+typedef struct trt_entry {
+  /// Unique, non-empty UTF-8 name, NUL-terminated.
+  const char *name;
+  /// Length of `name` in bytes, without the terminator.
+  uint32_t name_length;
+  /// Element type.
+  trt_dtype dtype;
+  /// Number of dimensions, 0 to `TRT_ARCHIVE_MAX_RANK`.
+  uint32_t rank;
+  /// Position of this entry in the archive (0 to entry count - 1).
+  uint32_t index;
+  /// Logical shape; `dims[rank]` and beyond are 0.
+  uint64_t dims[TRT_ARCHIVE_MAX_RANK];
+  /// Read-only data, aligned to `TRT_ARCHIVE_ALIGNMENT` bytes.
+  const void *data;
+  /// Absolute file offset of the data.
+  uint64_t offset;
+  /// Number of data bytes.
+  uint64_t nbytes;
+  /// Stored XXH3-64 (seed 0) of the data bytes.
+  uint64_t checksum;
+} trt_entry;
+
+/// Maps the archive at \p path read-only and checks it: magic, version,
+/// header and index bounds, index checksum, every entry's name, dtype, rank,
+/// byte count, alignment and bounds, unique names, and, unless \p flags has
+/// `TRT_ARCHIVE_NO_VERIFY`, every entry's data checksum. On success stores
+/// the archive in \p *out; on failure stores NULL.
+trt_status trt_archive_open(const char *path, uint32_t flags, trt_archive **out,
+                            char *err, size_t err_size);
+
+/// Unmaps \p archive and frees it; entries and data pointers become invalid.
+/// NULL is ignored.
+void trt_archive_close(trt_archive *archive);
+
+/// The path \p archive was opened with.
+const char *trt_archive_path(const trt_archive *archive);
+
+/// Size of the archive file in bytes.
+uint64_t trt_archive_file_size(const trt_archive *archive);
+
+/// Number of entries in \p archive.
+uint32_t trt_archive_entry_count(const trt_archive *archive);
+
+/// The entry at position \p index (0 to count - 1, in file order), or NULL if
+/// \p index is out of range.
+const trt_entry *trt_archive_entry_at(const trt_archive *archive,
+                                      uint32_t index);
+
+/// Looks up the entry named \p name (O(1) hash lookup) and stores it in
+/// \p *out; `TRT_ERR_NOT_FOUND` if there is none.
+trt_status trt_archive_find(const trt_archive *archive, const char *name,
+                            const trt_entry **out, char *err, size_t err_size);
+
+/// Recomputes the XXH3-64 of \p entry's data and compares it with the stored
+/// checksum; `TRT_ERR_CHECKSUM` on mismatch. \p entry must come from
+/// \p archive.
+trt_status trt_archive_verify_entry(const trt_archive *archive,
+                                    const trt_entry *entry, char *err,
+                                    size_t err_size);
+
+/*===----------------------------------------------------------------------===*\
+|* Parameter archive: writer                                                  *|
+\*===----------------------------------------------------------------------===*/
+
+/// An archive being written. Tensors are streamed to a temporary file next to
+/// the destination as they are added (memory use is bounded by the index);
+/// `trt_writer_finish` renames it onto the destination atomically. Until
+/// then the destination is untouched. Not thread-safe.
+typedef struct trt_writer trt_writer;
+
+/// Starts writing an archive that will replace \p path: creates the
+/// temporary file `<path>.tmp.XXXXXX` in the same folder. On failure stores
+/// NULL in \p *out.
+trt_status trt_writer_create(const char *path, trt_writer **out, char *err,
+                             size_t err_size);
+
+/// Appends one tensor: \p nbytes bytes at \p data (which may be NULL if
+/// \p nbytes is 0) with element type \p dtype and shape \p dims[0..rank).
+/// Rejects duplicate or invalid names, unknown dtypes, ranks above
+/// `TRT_ARCHIVE_MAX_RANK` and, for every dtype but `TRT_DTYPE_BYTES`, a byte
+/// count other than product(dims) * element size. A rejected call leaves
+/// the writer usable.
+trt_status trt_writer_add(trt_writer *writer, const char *name, trt_dtype dtype,
+                          uint32_t rank, const uint64_t *dims, const void *data,
+                          uint64_t nbytes, char *err, size_t err_size);
+
+/// Starts a tensor whose \p nbytes bytes are then supplied in pieces by
+/// `trt_writer_write` (for tensors that are produced in chunks). Same
+/// checks as `trt_writer_add`.
+trt_status trt_writer_begin_entry(trt_writer *writer, const char *name,
+                                  trt_dtype dtype, uint32_t rank,
+                                  const uint64_t *dims, uint64_t nbytes,
+                                  char *err, size_t err_size);
+
+/// Appends \p size bytes to the tensor started by `trt_writer_begin_entry`.
+/// Writing more than the announced byte count discards the entry.
+trt_status trt_writer_write(trt_writer *writer, const void *data, size_t size,
+                            char *err, size_t err_size);
+
+/// Completes the tensor started by `trt_writer_begin_entry`. Fewer bytes
+/// than announced discard the entry.
+trt_status trt_writer_end_entry(trt_writer *writer, char *err, size_t err_size);
+
+/// Writes the index and the header, fsyncs and renames the temporary file
+/// onto the destination. On failure the temporary file is removed and the
+/// destination is left as it was. Either way, call `trt_writer_destroy`
+/// afterwards.
+trt_status trt_writer_finish(trt_writer *writer, char *err, size_t err_size);
+
+/// The temporary file the writer streams into (removed by finish or
+/// destroy).
+const char *trt_writer_temp_path(const trt_writer *writer);
+
+/// Frees \p writer. Without a successful `trt_writer_finish` this discards
+/// the archive: the temporary file is removed, the destination untouched.
+/// NULL is ignored.
+void trt_writer_destroy(trt_writer *writer);
+
+#ifdef __cplusplus
+} /* extern "C" */
+#endif
+
+#endif /* TERMINATOR_RUNTIME_H */
