@@ -29,8 +29,8 @@ void TernaryDialect::registerAttributes() {
 static constexpr size_t kMaxParamKeyBytes = 1024;
 
 /// Scales and offsets are stored as f16, bf16 or f32.
-static LogicalResult verifyScaleType(function_ref<InFlightDiagnostic()> emitError,
-                                     FloatType scale) {
+static LogicalResult
+verifyScaleType(function_ref<InFlightDiagnostic()> emitError, FloatType scale) {
   if (!scale || !(scale.isF16() || scale.isBF16() || scale.isF32()))
     return emitError() << "expects scale type f16, bf16 or f32, but got "
                        << scale;
@@ -52,8 +52,7 @@ LogicalResult ParamAttr::verify(function_ref<InFlightDiagnostic()> emitError,
     return emitError() << "expects a non-empty archive entry name";
   if (key.size() > kMaxParamKeyBytes)
     return emitError() << "expects an archive entry name of at most "
-                       << kMaxParamKeyBytes << " bytes, but got "
-                       << key.size();
+                       << kMaxParamKeyBytes << " bytes, but got " << key.size();
   return success();
 }
 
@@ -86,9 +85,9 @@ std::pair<int64_t, int64_t> TernaryEncodingAttr::getCodeRange() const {
 // IntEncodingAttr
 //===----------------------------------------------------------------------===//
 
-LogicalResult IntEncodingAttr::verify(function_ref<InFlightDiagnostic()> emitError,
-                                      unsigned bits, int64_t group,
-                                      FloatType scale) {
+LogicalResult
+IntEncodingAttr::verify(function_ref<InFlightDiagnostic()> emitError,
+                        unsigned bits, int64_t group, FloatType scale) {
   if (bits != 4 && bits != 8)
     return emitError() << "expects bits = 4 or 8, but got " << bits;
   if (group < 0)

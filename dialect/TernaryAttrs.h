@@ -1,4 +1,4 @@
-//===- TernaryAttrs.h - weight encodings and parameters -----------*- C++ -*-===//
+//===- TernaryAttrs.h - weight encodings and parameters ---------*- C++ -*-===//
 //
 // Part of TerMinator.
 //

@@ -30,8 +30,8 @@ LogicalResult TernaryDialect::verifyOperationAttribute(Operation *op,
     return op->emitError("unknown ternary dialect attribute '")
            << attr.getName().getValue() << "'";
   if (!isa<ModuleOp>(op))
-    return op->emitError("'") << getArchiveAttrName()
-                              << "' may only be set on a builtin.module";
+    return op->emitError("'")
+           << getArchiveAttrName() << "' may only be set on a builtin.module";
   auto path = dyn_cast<StringAttr>(attr.getValue());
   if (!path || path.getValue().empty())
     return op->emitError("'") << getArchiveAttrName()

@@ -1,4 +1,4 @@
-//===- TernaryDialect.h - the ternary dialect ---------------------*- C++ -*-===//
+//===- TernaryDialect.h - the ternary dialect -------------------*- C++ -*-===//
 //
 // Part of TerMinator.
 //

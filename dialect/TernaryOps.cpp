@@ -47,9 +47,8 @@ static LogicalResult verifyTokenShape(Operation *op, RankedTensorType input,
   for (int64_t d = 0, e = input.getRank() - 1; d < e; ++d)
     if (!dimsAgree(input.getDimSize(d), other.getDimSize(d)))
       return op->emitOpError("expects ")
-             << what << " dimension " << d << " to be "
-             << input.getDimSize(d) << " as in the input, but got "
-             << other.getDimSize(d);
+             << what << " dimension " << d << " to be " << input.getDimSize(d)
+             << " as in the input, but got " << other.getDimSize(d);
   if (!dimsAgree(other.getShape().back(), features))
     return op->emitOpError("expects ")
            << what << " to have " << features
@@ -65,8 +64,8 @@ static LogicalResult verifyMatrixShape(Operation *op, RankedTensorType type,
   if (type.getRank() != 2 || !dimsAgree(type.getDimSize(0), rows) ||
       !dimsAgree(type.getDimSize(1), cols))
     return op->emitOpError("expects ")
-           << what << " of shape " << formatShape({rows, cols})
-           << ", but got " << formatShape(type.getShape());
+           << what << " of shape " << formatShape({rows, cols}) << ", but got "
+           << formatShape(type.getShape());
   return success();
 }
 
@@ -142,8 +141,8 @@ LogicalResult QLinearOp::verify() {
   if (auto floatEncoding = dyn_cast<FloatEncodingAttr>(encoding)) {
     if (codeType != floatEncoding.getType())
       return emitOpError("expects ")
-             << floatEncoding.getType() << " weights for encoding "
-             << encoding << ", but got element type " << codeType;
+             << floatEncoding.getType() << " weights for encoding " << encoding
+             << ", but got element type " << codeType;
   } else if (!codeType.isSignlessInteger(8)) {
     return emitOpError("expects i8 codes for encoding ")
            << encoding << ", but got element type " << codeType;

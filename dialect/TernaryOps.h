@@ -1,4 +1,4 @@
-//===- TernaryOps.h - ternary dialect operations ------------------*- C++ -*-===//
+//===- TernaryOps.h - ternary dialect operations ----------------*- C++ -*-===//
 //
 // Part of TerMinator.
 //

@@ -1,4 +1,4 @@
-//===- Passes.h - ternary dialect passes and pipelines ------------*- C++ -*-===//
+//===- Passes.h - ternary dialect passes and pipelines ----------*- C++ -*-===//
 //
 // Part of TerMinator.
 //
