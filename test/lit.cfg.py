@@ -18,7 +18,11 @@ config.test_exec_root = os.path.join(config.terminator_obj_root, "test")
 
 config.substitutions.append(("%PATH%", config.environment["PATH"]))
 config.substitutions.append(("%srcroot", config.terminator_src_root))
-config.substitutions.append(("%python", config.python_executable))
+# Python with the pinned PyPI packages (onnx, onnxruntime, numpy) that ./dev
+# installs into build/venv; the tests that need them use %python.
+venv_python = os.path.join(config.terminator_obj_root, "venv", "bin", "python")
+config.substitutions.append(
+    ("%python", venv_python if os.path.exists(venv_python) else config.python_executable))
 
 llvm_config.with_system_environment(["HOME", "INCLUDE", "LIB", "TMP", "TEMP"])
 llvm_config.use_default_substitutions()
@@ -26,5 +30,5 @@ llvm_config.use_default_substitutions()
 # Our tools first, then FileCheck, not, count from LLVM.
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 tool_dirs = [config.terminator_tools_dir, config.llvm_tools_dir]
-tools = ["terminator-opt", "terminator-archive"]
+tools = ["terminator-opt", "terminator-archive", "terminator-import"]
 llvm_config.add_tool_substitutions(tools, tool_dirs)
