@@ -90,9 +90,12 @@ private:
   //===--- diagnostics ---===//
   InFlightDiagnostic error() { return emitError(fileLoc) << path << ": "; }
   InFlightDiagnostic nodeError(const ::onnx::NodeProto &node) {
-    return emitError(fileLoc)
-           << path << ": node '" << node.name() << "' (" << node.op_type()
-           << ", opset " << opset << "): ";
+    std::string name = node.name().empty()
+                           ? "#" + std::to_string(nodeIndex) + " (unnamed)"
+                           : "'" + node.name() + "'";
+    return emitError(fileLoc) << path << ": node " << name << " ("
+                              << node.op_type() << ", opset " << opset
+                              << "): ";
   }
 
   //===--- model and initializers ---===//
@@ -137,6 +140,8 @@ private:
   Location fileLoc;
   ::onnx::ModelProto model;
   int64_t opset = 0;
+  /// Position of the node being imported, for messages about unnamed nodes.
+  int64_t nodeIndex = 0;
   trt_writer *writer = nullptr;
   llvm::StringMap<Slot> slots;
   /// Initializers consumed as the weight of a linear layer, and whether they
@@ -264,22 +269,27 @@ LogicalResult Importer::readInitializer(const ::onnx::TensorProto &tensor,
                      << "' escapes the model's folder " << folder
                      << " (rejected for safety); keep the data file next to "
                         "the model";
+    // Check the bounds before mapping: reading past the end of a mapped
+    // file would fault.
+    uint64_t fileSize = 0;
+    if (std::error_code ec = llvm::sys::fs::file_size(joined, fileSize))
+      return error() << "initializer '" << tensor.name()
+                     << "': cannot read external data file '" << location
+                     << "' (" << ec.message()
+                     << "); copy it next to the model";
+    if (offset > fileSize || length > fileSize - offset)
+      return error() << "initializer '" << tensor.name()
+                     << "': external data file '" << location << "' has "
+                     << fileSize << " bytes, but the tensor needs bytes "
+                     << offset << " to " << offset + length
+                     << "; the data file is truncated or does not belong to "
+                        "this model";
     auto slice = llvm::MemoryBuffer::getFileSlice(joined, length, offset);
-    if (!slice) {
-      uint64_t fileSize = 0;
-      if (!llvm::sys::fs::file_size(joined, fileSize) &&
-          offset + length > fileSize)
-        return error() << "initializer '" << tensor.name()
-                       << "': external data file '" << location
-                       << "' has " << fileSize << " bytes, but the tensor "
-                       << "needs bytes " << offset << " to " << offset + length
-                       << "; the data file is truncated or does not belong to "
-                          "this model";
+    if (!slice)
       return error() << "initializer '" << tensor.name()
                      << "': cannot read external data file '" << location
                      << "' (" << slice.getError().message()
                      << "); copy it next to the model";
-    }
     if (hasLength && length != expected)
       return error() << "initializer '" << tensor.name() << "' of shape "
                      << llvm::join(llvm::map_range(tensor.dims(),
@@ -2073,9 +2083,11 @@ LogicalResult Importer::importGraph(func::FuncOp func) {
       continue; // an initializer listed as an input (old IR versions)
     slots[input.name()].value = entry->getArgument(argIndex++);
   }
-  for (const auto &node : graph.node())
+  for (const auto &node : graph.node()) {
     if (failed(importNode(node)))
       return failure();
+    ++nodeIndex;
+  }
   SmallVector<Value> results;
   for (const auto &output : graph.output()) {
     auto it = slots.find(output.name());
