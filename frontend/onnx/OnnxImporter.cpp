@@ -1238,6 +1238,55 @@ LogicalResult Importer::foldNode(const ::onnx::NodeProto &node,
         }
       }
     result(std::move(t));
+  } else if (op == "GatherND" && need(2)) {
+    int64_t b = attrs.i("batch_dims", 0);
+    ArrayRef<int64_t> ds = in[0]->shape, is = in[1]->shape;
+    int64_t r = ds.size(), q = is.size();
+    int64_t m = q ? is.back() : 0;
+    if (q < 1 || b < 0 || b >= q || m < 1 || b + m > r)
+      return nodeError(node) << "GatherND with indices of shape ["
+                             << llvm::join(llvm::map_range(is, [](int64_t d) {
+                                  return std::to_string(d);
+                                }),
+                                           ", ")
+                             << "] and batch_dims " << b
+                             << " does not fit data of rank " << r;
+    HostTensor t;
+    t.type = in[0]->type;
+    t.shape.assign(is.begin(), is.end() - 1);
+    t.shape.append(ds.begin() + b + m, ds.end());
+    t.allocate();
+    SmallVector<int64_t> dstrides = stridesOf(ds);
+    int64_t batches = 1, perBatch = 1, sliceSize = 1;
+    for (int64_t k = 0; k < b; ++k)
+      batches *= is[k];
+    for (int64_t k = b; k < q - 1; ++k)
+      perBatch *= is[k];
+    for (int64_t k = b + m; k < r; ++k)
+      sliceSize *= ds[k];
+    int64_t dataBatch = b ? dstrides[b - 1] : 0, pos = 0;
+    for (int64_t bi = 0; bi < batches; ++bi)
+      for (int64_t j = 0; j < perBatch; ++j) {
+        int64_t src = bi * dataBatch;
+        for (int64_t k = 0; k < m; ++k) {
+          int64_t idx = in[1]->getI((bi * perBatch + j) * m + k);
+          int64_t dim = ds[b + k];
+          if (idx < 0)
+            idx += dim;
+          if (idx < 0 || idx >= dim)
+            return nodeError(node) << "index " << idx
+                                   << " out of range for a dimension of "
+                                   << dim;
+          src += idx * dstrides[b + k];
+        }
+        for (int64_t e = 0; e < sliceSize; ++e, ++pos) {
+          if (t.isFloat())
+            t.f[pos] = in[0]->f[src + e];
+          else
+            t.i[pos] = in[0]->i[src + e];
+        }
+      }
+    result(std::move(t));
   } else if (op == "Slice" && need(3)) {
     HostTensor *axes = in.size() > 3 ? in[3] : nullptr;
     HostTensor *steps = in.size() > 4 ? in[4] : nullptr;
