@@ -5,14 +5,28 @@
 //===----------------------------------------------------------------------===//
 
 #include "passes/solvers/Ternary.h"
+#include "passes/solvers/Internal.h"
 
 #include <algorithm>
 #include <cmath>
 
 namespace terminator::solvers {
 
+TernaryMatrix TernaryMatrix::zeros(int64_t rows, int64_t cols,
+                                   int64_t groupSize, bool withOffsets) {
+  TernaryMatrix q;
+  q.rows = rows;
+  q.cols = cols;
+  q.groupSize = groupSize > 0 ? groupSize : cols;
+  q.codes.assign(size_t(rows * cols), 0);
+  q.scales.assign(size_t(rows * q.groupsPerRow()), 0.0f);
+  if (withOffsets)
+    q.offsets.assign(q.scales.size(), 0.0f);
+  return q;
+}
+
 float TernaryMatrix::decode(int64_t r, int64_t c) const {
-  int64_t g = r * groupsPerRow() + c / groupSize;
+  int64_t g = groupIndex(r, c);
   float v = scales[g] * float(codes[r * cols + c]);
   if (!offsets.empty())
     v += offsets[g];
@@ -21,18 +35,20 @@ float TernaryMatrix::decode(int64_t r, int64_t c) const {
 
 std::vector<float> TernaryMatrix::decodeAll() const {
   std::vector<float> out(size_t(rows * cols));
+  int64_t groups = groupsPerRow();
   for (int64_t r = 0; r < rows; ++r)
-    for (int64_t c = 0; c < cols; ++c)
-      out[size_t(r * cols + c)] = decode(r, c);
+    for (int64_t g = 0; g < groups; ++g) {
+      float scale = scales[size_t(r * groups + g)];
+      float offset = offsets.empty() ? 0.0f : offsets[size_t(r * groups + g)];
+      for (int64_t c = g * groupSize; c < std::min(cols, (g + 1) * groupSize);
+           ++c) {
+        // Two statements, as in decode(), so that no FMA contraction makes
+        // the two disagree in the last bit.
+        float v = scale * float(codes[size_t(r * cols + c)]);
+        out[size_t(r * cols + c)] = offsets.empty() ? v : v + offset;
+      }
+    }
   return out;
-}
-
-/// Rounds w / s to the nearest of {-1, 0, 1}; s = 0 gives 0.
-static int8_t roundTernary(float w, float s) {
-  if (!(s > 0.0f))
-    return 0;
-  float t = std::nearbyint(w / s);
-  return int8_t(std::clamp(t, -1.0f, 1.0f));
 }
 
 TernaryMatrix absmean(MatrixView w, Granularity granularity) {
@@ -60,7 +76,7 @@ TernaryMatrix absmean(MatrixView w, Granularity granularity) {
   for (int64_t r = 0; r < w.rows; ++r)
     for (int64_t c = 0; c < w.cols; ++c)
       q.codes[size_t(r * w.cols + c)] =
-          roundTernary(w.at(r, c), q.scales[size_t(r)]);
+          detail::roundTernary(w.at(r, c), q.scales[size_t(r)]);
   return q;
 }
 
