@@ -55,4 +55,29 @@ def TernaryTernarizePass : Pass<"ternary-ternarize", "ModuleOp"> {
   let dependentDialects = ["::mlir::ternary::TernaryDialect"];
 }
 
+def TernaryInlineParamsPass : Pass<"ternary-inline-params", "ModuleOp"> {
+  let summary = "Copy the archive entries a module uses into inline blobs";
+  let description = [{
+    Reads the parameter archive named by the module attribute
+    `ternary.archive` (or by the `archive` option), checks every entry that a
+    `#ternary.param` refers to against its use (dtype and shape), and
+    replaces each reference by a `dense_resource` blob holding a copy of the
+    data. The module then no longer needs the archive, and the attribute is
+    removed. Meant for small models and tests: the IR then carries every
+    weight, which the archive exists to avoid for large models.
+
+    #### Input invariant
+    - A module whose `ternary.weight` ops refer to entries of one archive.
+
+    #### Output IR
+    - Every `ternary.weight #ternary.param<"k"> : T` became
+      `ternary.weight dense_resource<k> : T`; no `ternary.archive` attribute.
+  }];
+  let options = [
+    Option<"archive", "archive", "std::string", /*default=*/"\"\"",
+           "Archive to read (default: the module's ternary.archive, "
+           "relative to the working directory)">,
+  ];
+}
+
 #endif // TERMINATOR_PASSES_PASSES_TD

@@ -10,6 +10,7 @@
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Pass/PassOptions.h"
 #include "mlir/Pass/PassRegistry.h"
+#include "llvm/Support/raw_ostream.h"
 #include "mlir/Transforms/Passes.h"
 
 using namespace mlir;
@@ -38,5 +39,26 @@ void mlir::terminator::registerPipelines() {
         passOptions.granularityName = options.granularity;
         pm.addPass(ternary::createTernaryTernarizePass(passOptions));
         pm.addPass(createCanonicalizerPass());
+      });
+
+  // The reference path: exact f32 semantics of every op through loops, for
+  // checking numerics and measuring quality (not the fast kernels).
+  PassPipelineRegistration<>(
+      "terminator-reference-to-llvm",
+      "Lower a module (archive weights inlined, ternary ops decoded to f32) "
+      "to the LLVM dialect through loops, for mlir-runner",
+      [](OpPassManager &pm) {
+        const char *pipeline =
+            "ternary-inline-params,convert-ternary-to-linalg,canonicalize,"
+            "one-shot-bufferize{bufferize-function-boundaries "
+            "function-boundary-type-conversion=identity-layout-map},"
+            "convert-linalg-to-loops,convert-scf-to-cf,"
+            "expand-strided-metadata,lower-affine,finalize-memref-to-llvm,"
+            "convert-math-to-libm,convert-math-to-llvm,convert-arith-to-llvm,"
+            "convert-index-to-llvm,convert-func-to-llvm,convert-cf-to-llvm,"
+            "reconcile-unrealized-casts";
+        if (failed(parsePassPipeline(pipeline, pm, llvm::errs())))
+          llvm::report_fatal_error("terminator-reference-to-llvm: bad "
+                                   "built-in pipeline");
       });
 }

@@ -24,6 +24,15 @@ venv_python = os.path.join(config.terminator_obj_root, "venv", "bin", "python")
 config.substitutions.append(
     ("%python", venv_python if os.path.exists(venv_python) else config.python_executable))
 
+# mlir-runner and its support libraries run the reference path's programs.
+config.substitutions.append(
+    ("%mlir_runner", os.path.join(config.llvm_tools_dir, "mlir-runner")))
+llvm_lib = os.path.join(os.path.dirname(config.llvm_tools_dir), "lib")
+config.substitutions.append(
+    ("%runner_libs", "-shared-libs=" + ",".join(
+        os.path.join(llvm_lib, l)
+        for l in ["libmlir_runner_utils.so", "libmlir_c_runner_utils.so"])))
+
 llvm_config.with_system_environment(["HOME", "INCLUDE", "LIB", "TMP", "TEMP"])
 llvm_config.use_default_substitutions()
 

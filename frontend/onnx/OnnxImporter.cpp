@@ -1833,12 +1833,23 @@ LogicalResult Importer::importNode(const ::onnx::NodeProto &node) {
     int64_t axis = normAxis(attrs.i("axis", -1), rank);
     if (axis < 0)
       return nodeError(node) << "axis out of range for rank " << rank;
-    Value init =
-        tensor::EmptyOp::create(builder, fileLoc, shapeOf(x), elemOf(x));
-    return setOut(linalg::SoftmaxOp::create(builder, fileLoc,
-                                            TypeRange{x.getType()}, x, init,
-                                            uint64_t(axis))
-                      ->getResult(0));
+    // exp(x - max) / sum(exp(x - max)), written out: linalg.softmax only
+    // decomposes through the transform dialect, and this way every op of
+    // the imported program lowers with ordinary passes.
+    SmallVector<int64_t> xs = shapeOf(x);
+    auto ft = cast<FloatType>(elemOf(x));
+    Value max = reduce(x, {axis}, /*keepDims=*/true, "max");
+    Value e = elementwise({x, max}, xs, ft,
+                          [](OpBuilder &b, Location loc, ValueRange a) {
+                            Value d = arith::SubFOp::create(b, loc, a[0], a[1]);
+                            return math::ExpOp::create(b, loc, d).getResult();
+                          });
+    Value sum = reduce(e, {axis}, /*keepDims=*/true, "sum");
+    return setOut(elementwise({e, sum}, xs, ft,
+                              [](OpBuilder &b, Location loc, ValueRange a) {
+                                return arith::DivFOp::create(b, loc, a[0], a[1])
+                                    .getResult();
+                              }));
   }
 
   if (op == "Transpose") {

@@ -6,6 +6,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "dialect/TernaryDialect.h"
+#include "lowering/Passes.h"
 #include "passes/Passes.h"
 
 #include "mlir/IR/DialectRegistry.h"
@@ -17,6 +18,7 @@
 int main(int argc, char **argv) {
   mlir::registerAllPasses();
   mlir::ternary::registerTernaryPasses();
+  mlir::terminator::registerTerminatorLoweringPasses();
   mlir::terminator::registerPipelines();
 
   mlir::DialectRegistry registry;
