@@ -1,34 +1,71 @@
 #!/usr/bin/env python3
 """Adds an `@entry` function to an imported module: it calls `@main` on the
-given token ids and prints the logits with the runner utils' printMemrefF32.
+given token ids and prints the first result (the logits) with the runner
+utils' printMemrefF32.
 
     add_entry.py IN.mlir OUT.mlir ID [ID ...]
+
+@main's first argument takes the ids (tensor<1xNxi64>); a second i64 argument
+of the same shape gets the positions 0..N-1; f32 arguments (an empty KV cache
+of past length 0) get empty tensors.
 """
 import re
 import sys
 
 
+def split_types(text):
+    """Splits 'tensor<1x7xi64>, tensor<...>' at top-level commas."""
+    out, depth, cur = [], 0, ""
+    for ch in text:
+        depth += ch == "<"
+        depth -= ch == ">"
+        if ch == "," and depth == 0:
+            out.append(cur.strip())
+            cur = ""
+        else:
+            cur += ch
+    if cur.strip():
+        out.append(cur.strip())
+    return out
+
+
 def main():
     src, dst, ids = sys.argv[1], sys.argv[2], [int(t) for t in sys.argv[3:]]
     text = open(src).read()
-    sig = re.search(r"func\.func @main\((%\w+): tensor<1x(\d+)xi64>\) -> "
-                    r"(tensor<[0-9x]+xf32>)", text)
-    if not sig or int(sig.group(2)) != len(ids):
-        sys.exit(f"add_entry.py: {src}: expected @main(tensor<1x{len(ids)}xi64>)"
-                 " returning one f32 tensor")
-    result = sig.group(3)
-    entry = f"""
-  func.func @entry() {{
-    %ids = arith.constant dense<[[{", ".join(map(str, ids))}]]> : tensor<1x{len(ids)}xi64>
-    %r = call @main(%ids) : (tensor<1x{len(ids)}xi64>) -> {result}
-    %u = tensor.cast %r : {result} to tensor<*xf32>
+    m = re.search(r"func\.func @main\((.*?)\) -> \(?(.*?)\)? \{", text)
+    if not m:
+        sys.exit(f"add_entry.py: {src}: no func.func @main")
+    args = [a.split(":", 1)[1].strip() for a in split_types(m.group(1))]
+    results = split_types(m.group(2))
+    n = len(ids)
+    ids_type = f"tensor<1x{n}xi64>"
+    if not args or args[0] != ids_type:
+        sys.exit(f"add_entry.py: {src}: @main's first argument is {args[:1]}, "
+                 f"expected {ids_type}")
+    lines, operands = [], []
+    for k, t in enumerate(args):
+        if k == 0:
+            lines.append(f"%a{k} = arith.constant dense<[[{', '.join(map(str, ids))}]]> : {t}")
+        elif t == ids_type:
+            lines.append(f"%a{k} = arith.constant dense<[[{', '.join(map(str, range(n)))}]]> : {t}")
+        elif t.endswith("xf32>") and "x0x" in t:
+            lines.append(f"%a{k} = tensor.empty() : {t}")
+        else:
+            sys.exit(f"add_entry.py: {src}: cannot make an input of type {t}")
+        operands.append(f"%a{k}")
+    body = "\n    ".join(lines)
+    result_names = ", ".join(f"%r{k}" for k in range(len(results)))
+    entry = f"""func.func @entry() {{
+    {body}
+    {result_names} = call @main({", ".join(operands)}) : ({", ".join(args)}) -> ({", ".join(results)})
+    %u = tensor.cast %r0 : {results[0]} to tensor<*xf32>
     call @printMemrefF32(%u) : (tensor<*xf32>) -> ()
     return
   }}
   func.func private @printMemrefF32(tensor<*xf32>) attributes {{llvm.emit_c_interface}}
-"""
+  """
     at = text.index("func.func @main")
-    open(dst, "w").write(text[:at] + entry.lstrip() + "  " + text[at:])
+    open(dst, "w").write(text[:at] + entry + text[at:])
 
 
 if __name__ == "__main__":

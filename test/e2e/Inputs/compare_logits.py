@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Compares the logits printed by printMemrefF32 with a reference text file.
 
-    compare_logits.py PRINTED.txt REFERENCE.txt --rtol R
+    compare_logits.py PRINTED.txt REFERENCE.{txt,npy} --rtol R
 
 Prints `max abs diff A, max rel diff B (of the largest |logit| L)` and exits 1
 when B > R. The relative difference is taken against the largest reference
@@ -27,7 +27,8 @@ def main():
     body = text[text.index("data =") + 6:]
     number = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?|[-+]?nan|[-+]?inf"
     got = np.array([float(x) for x in re.findall(number, body)])
-    ref = np.loadtxt(a.reference).reshape(-1)
+    ref = (np.load(a.reference) if a.reference.endswith(".npy")
+           else np.loadtxt(a.reference)).reshape(-1)
     if got.size != ref.size:
         sys.exit(f"compare_logits.py: {got.size} printed values, "
                  f"{ref.size} reference values")
