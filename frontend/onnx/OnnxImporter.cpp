@@ -2090,6 +2090,73 @@ LogicalResult Importer::importNode(const ::onnx::NodeProto &node) {
         }));
   }
 
+  if (op == "SimplifiedLayerNormalization") {
+    // RMSNorm as one op: x / sqrt(mean(x², axes >= axis) + eps) · scale.
+    Value x = value(0), scale = value(1);
+    SmallVector<int64_t> xs = shapeOf(x);
+    int64_t rank = xs.size();
+    int64_t axis = normAxis(attrs.i("axis", -1), rank);
+    if (axis < 0)
+      return nodeError(node) << "axis out of range";
+    for (int k = 1; k < node.output_size(); ++k)
+      if (!node.output(k).empty())
+        return nodeError(node) << "the optional inv_std_var output is not "
+                                  "supported";
+    SmallVector<int64_t> axes;
+    for (int64_t k = axis; k < rank; ++k)
+      axes.push_back(k);
+    auto ft = cast<FloatType>(elemOf(x));
+    double eps = attrs.f("epsilon", 1e-5f);
+    Value sq = elementwise({x}, xs, ft,
+                           [](OpBuilder &b, Location loc, ValueRange a) {
+                             return arith::MulFOp::create(b, loc, a[0], a[0])
+                                 .getResult();
+                           });
+    Value ms = reduce(sq, axes, /*keepDims=*/true, "mean");
+    return setOut(elementwise(
+        {x, ms, scale}, xs, ft, [&](OpBuilder &b, Location loc, ValueRange a) {
+          Value e = arith::ConstantOp::create(b, loc, b.getFloatAttr(ft, eps));
+          Value r = math::SqrtOp::create(
+              b, loc, arith::AddFOp::create(b, loc, a[1], e));
+          Value n = arith::DivFOp::create(b, loc, a[0], r);
+          return arith::MulFOp::create(b, loc, n, a[2]).getResult();
+        }));
+  }
+
+  if (op == "Gelu") {
+    // Opset 20: exact 0.5·x·(1 + erf(x/√2)), or the tanh approximation
+    // 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))).
+    Value x = value(0);
+    std::string approximate = attrs.s("approximate", "none");
+    if (approximate != "none" && approximate != "tanh")
+      return nodeError(node) << "unsupported approximate='" << approximate
+                             << "'; expected none or tanh";
+    auto ft = cast<FloatType>(elemOf(x));
+    bool useTanh = approximate == "tanh";
+    return setOut(elementwise(
+        {x}, shapeOf(x), ft, [&](OpBuilder &b, Location loc, ValueRange a) {
+          auto c = [&](double v) {
+            return arith::ConstantOp::create(b, loc, b.getFloatAttr(ft, v));
+          };
+          Value v = a[0], inner;
+          if (useTanh) {
+            Value cube = arith::MulFOp::create(
+                b, loc, v, arith::MulFOp::create(b, loc, v, v));
+            Value sum = arith::AddFOp::create(
+                b, loc, v, arith::MulFOp::create(b, loc, c(0.044715), cube));
+            inner = math::TanhOp::create(
+                b, loc,
+                arith::MulFOp::create(b, loc, c(std::sqrt(2.0 / M_PI)), sum));
+          } else {
+            inner = math::ErfOp::create(
+                b, loc, arith::MulFOp::create(b, loc, v, c(M_SQRT1_2)));
+          }
+          Value onePlus = arith::AddFOp::create(b, loc, c(1.0), inner);
+          Value half = arith::MulFOp::create(b, loc, c(0.5), v);
+          return arith::MulFOp::create(b, loc, half, onePlus).getResult();
+        }));
+  }
+
   if (op == "Trilu") {
     Value x = value(0);
     SmallVector<int64_t> xs = shapeOf(x);

@@ -4,10 +4,13 @@ given token ids and prints the first result (the logits) with the runner
 utils' printMemrefF32.
 
     add_entry.py IN.mlir OUT.mlir ID [ID ...]
+    add_entry.py IN.mlir OUT.mlir --f32
 
 @main's first argument takes the ids (tensor<1xNxi64>); a second i64 argument
 of the same shape gets the positions 0..N-1; f32 arguments (an empty KV cache
-of past length 0) get empty tensors.
+of past length 0) get empty tensors. With --f32, every argument is an f32
+tensor filled with x[k] = ((37 k) mod 17 - 8) / 4 (as ort_outputs.py does),
+and every result is printed, in order.
 """
 import re
 import sys
@@ -30,7 +33,9 @@ def split_types(text):
 
 
 def main():
-    src, dst, ids = sys.argv[1], sys.argv[2], [int(t) for t in sys.argv[3:]]
+    src, dst = sys.argv[1], sys.argv[2]
+    f32 = sys.argv[3:] == ["--f32"]
+    ids = [] if f32 else [int(t) for t in sys.argv[3:]]
     text = open(src).read()
     m = re.search(r"func\.func @main\((.*?)\) -> \(?(.*?)\)? \{", text)
     if not m:
@@ -39,6 +44,8 @@ def main():
     results = split_types(m.group(2))
     n = len(ids)
     ids_type = f"tensor<1x{n}xi64>"
+    if f32:
+        return write_f32_entry(src, dst, text, args, results)
     if not args or args[0] != ids_type:
         sys.exit(f"add_entry.py: {src}: @main's first argument is {args[:1]}, "
                  f"expected {ids_type}")
@@ -60,6 +67,40 @@ def main():
     {result_names} = call @main({", ".join(operands)}) : ({", ".join(args)}) -> ({", ".join(results)})
     %u = tensor.cast %r0 : {results[0]} to tensor<*xf32>
     call @printMemrefF32(%u) : (tensor<*xf32>) -> ()
+    return
+  }}
+  func.func private @printMemrefF32(tensor<*xf32>) attributes {{llvm.emit_c_interface}}
+  """
+    at = text.index("func.func @main")
+    open(dst, "w").write(text[:at] + entry + text[at:])
+
+
+def write_f32_entry(src, dst, text, args, results):
+    lines, operands = [], []
+    for k, t in enumerate(args):
+        m = re.fullmatch(r"tensor<([0-9x]+)xf32>", t)
+        if not m:
+            sys.exit(f"add_entry.py: {src}: --f32 needs f32 inputs, got {t}")
+        count = 1
+        for d in m.group(1).split("x"):
+            count *= int(d)
+        values = ", ".join(repr(((j * 37) % 17 - 8) / 4) for j in range(count))
+        lines.append(f"%a{k}_flat = arith.constant dense<[{values}]> : tensor<{count}xf32>")
+        shape = "[" + ", ".join(m.group(1).split("x")) + "]"
+        lines.append(f"%a{k}_shape = arith.constant dense<{shape}> : tensor<{len(m.group(1).split('x'))}xi64>")
+        lines.append(f"%a{k} = tensor.reshape %a{k}_flat(%a{k}_shape) : (tensor<{count}xf32>, tensor<{len(m.group(1).split('x'))}xi64>) -> {t}")
+        operands.append(f"%a{k}")
+    names = [f"%r{k}" for k in range(len(results))]
+    lines.append(f"{', '.join(names)} = call @main({', '.join(operands)}) : "
+                 f"({', '.join(args)}) -> ({', '.join(results)})")
+    for k, t in enumerate(results):
+        if not t.endswith("xf32>"):
+            continue
+        lines.append(f"%u{k} = tensor.cast %r{k} : {t} to tensor<*xf32>")
+        lines.append(f"call @printMemrefF32(%u{k}) : (tensor<*xf32>) -> ()")
+    body = "\n    ".join(lines)
+    entry = f"""func.func @entry() {{
+    {body}
     return
   }}
   func.func private @printMemrefF32(tensor<*xf32>) attributes {{llvm.emit_c_interface}}

@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Compares the logits printed by printMemrefF32 with a reference text file.
+"""Compares the values printed by printMemrefF32 (one or more memrefs, in
+order) with a reference file.
 
     compare_logits.py PRINTED.txt REFERENCE.{txt,npy} --rtol R
 
@@ -20,18 +21,30 @@ def main():
     p.add_argument("printed")
     p.add_argument("reference")
     p.add_argument("--rtol", type=float, required=True)
+    p.add_argument("--atol", type=float,
+                   help="check every element: |got - ref| <= atol + rtol |ref|")
     a = p.parse_args()
     text = open(a.printed).read()
     if "data =" not in text:
         sys.exit(f"compare_logits.py: {a.printed}: no printed memref")
-    body = text[text.index("data =") + 6:]
     number = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?|[-+]?nan|[-+]?inf"
-    got = np.array([float(x) for x in re.findall(number, body)])
+    # Every printed memref, in order: the values follow "data =" up to the
+    # next "Unranked Memref" header.
+    got = []
+    for block in text.split("Unranked Memref")[1:]:
+        got += [float(x) for x in re.findall(number, block[block.index("data =") + 6:])]
+    got = np.array(got)
     ref = (np.load(a.reference) if a.reference.endswith(".npy")
            else np.loadtxt(a.reference)).reshape(-1)
     if got.size != ref.size:
         sys.exit(f"compare_logits.py: {got.size} printed values, "
                  f"{ref.size} reference values")
+    if a.atol is not None:
+        excess = np.abs(got - ref) - (a.atol + a.rtol * np.abs(ref))
+        worst = int(np.argmax(excess))
+        print(f"{got.size} values, worst element {worst}: got {got[worst]:.7g}, "
+              f"expected {ref[worst]:.7g}")
+        return 1 if not np.all(np.isfinite(got)) or excess[worst] > 0 else 0
     scale = float(np.abs(ref).max())
     diff = float(np.abs(got - ref).max())
     rel = diff / scale
