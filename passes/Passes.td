@@ -13,28 +13,35 @@ def TernaryTernarizePass : Pass<"ternary-ternarize", "ModuleOp"> {
   let summary = "Replace full-precision linear layers by ternary ones";
   let description = [{
     Quantizes the weight of every `ternary.linear` to ternary codes
-    {-1, 0, +1} with a scale, and replaces the layer by a `ternary.qlinear`
-    with a `#ternary.ternary` encoding. The codes and scales become new
-    `ternary.weight` ops holding inline `dense_resource` values.
+    {-1, 0, +1} with scales (and offsets) and replaces the layer by a
+    `ternary.qlinear` with a `#ternary.ternary` encoding. The mathematics is
+    in `passes/solvers/` (no calibration data is used yet).
 
     Methods (`method=`):
     - `absmean`: BitNet b1.58, s = mean|W| over the tensor
       (`granularity=tensor`) or each row (`granularity=row`, the default),
       T = clip(round(W / s), -1, 1).
+    - `als`: alternating least squares for min ‖W − αT‖_F, α per tensor or
+      per row, or per `block-size` columns.
+    - `itf`: PT²-LLM's asymmetric W ≈ αT + μ with iterative ternary fitting,
+      per row (`block-size=0`) or per `block-size` columns.
+
+    Weights held inline (`dense`, `dense_resource`) give inline codes and
+    scales. Weights in the parameter archive (`#ternary.param`) are read from
+    the module's archive; codes, scales and offsets go to a new archive,
+    `output-archive`, as entries `NAME.codes`, `NAME.scales` and
+    `NAME.offsets`, together with every other entry the module still uses,
+    and the module attribute `ternary.archive` then names the new archive.
 
     #### Input invariant
-    - Every `ternary.linear` takes its weight from a `ternary.weight` holding
-      an inline f32 value (`dense` or `dense_resource`). A weight given by
-      `#ternary.param` is reported as an error naming the layer: reading the
-      parameter archive from passes is not supported yet.
+    - Every `ternary.linear` takes an f32 weight from a `ternary.weight`.
+    - If any weight is an archive entry, `output-archive` is set.
 
     #### Output IR
     - No `ternary.linear` remains; each became a `ternary.qlinear` with
-      `codes` (i8, [N, K]), `scales` (f32, [N, 1]) and the original bias,
-      and encoding `#ternary.ternary<>` (one scale per row; a per-tensor
-      scale is stored once per row, and its bits are counted that way).
-    - The original weight ops are left for the canonicalizer to remove when
-      unused.
+      `codes` (i8 [N, K]), `scales` (f32 [N, G]), `offsets` for `itf`, and
+      the original bias. Full-precision weights that lost their last use are
+      erased.
 
     ```mlir
     // Before
@@ -48,9 +55,15 @@ def TernaryTernarizePass : Pass<"ternary-ternarize", "ModuleOp"> {
   }];
   let options = [
     Option<"method", "method", "std::string", /*default=*/"\"absmean\"",
-           "Ternarization method: absmean">,
-    Option<"granularityName", "granularity", "std::string", /*default=*/"\"row\"",
-           "Scale granularity for absmean: tensor or row">,
+           "Ternarization method: absmean, als or itf">,
+    Option<"granularityName", "granularity", "std::string",
+           /*default=*/"\"row\"",
+           "Scale granularity for absmean and als: tensor or row">,
+    Option<"blockSize", "block-size", "int64_t", /*default=*/"0",
+           "Columns per scale group for als and itf (0: one group per row)">,
+    Option<"outputArchive", "output-archive", "std::string",
+           /*default=*/"\"\"",
+           "Archive to write when the weights come from an archive">,
   ];
   let dependentDialects = ["::mlir::ternary::TernaryDialect"];
 }

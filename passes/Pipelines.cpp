@@ -10,8 +10,8 @@
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Pass/PassOptions.h"
 #include "mlir/Pass/PassRegistry.h"
-#include "llvm/Support/raw_ostream.h"
 #include "mlir/Transforms/Passes.h"
+#include "llvm/Support/raw_ostream.h"
 
 using namespace mlir;
 
@@ -19,13 +19,22 @@ namespace {
 /// Knobs of `terminator-ternarize`.
 struct TernarizePipelineOptions
     : public PassPipelineOptions<TernarizePipelineOptions> {
-  Option<std::string> method{*this, "method",
-                             llvm::cl::desc("Ternarization method: absmean"),
-                             llvm::cl::init("absmean")};
+  Option<std::string> method{
+      *this, "method",
+      llvm::cl::desc("Ternarization method: absmean, als or itf"),
+      llvm::cl::init("absmean")};
   Option<std::string> granularity{
       *this, "granularity",
-      llvm::cl::desc("Scale granularity for absmean: tensor or row"),
+      llvm::cl::desc("Scale granularity for absmean and als: tensor or row"),
       llvm::cl::init("row")};
+  Option<int64_t> blockSize{
+      *this, "block-size",
+      llvm::cl::desc("Columns per scale group for als and itf (0: per row)"),
+      llvm::cl::init(0)};
+  Option<std::string> outputArchive{
+      *this, "output-archive",
+      llvm::cl::desc("Archive to write when the weights come from an archive"),
+      llvm::cl::init("")};
 };
 } // namespace
 
@@ -37,6 +46,8 @@ void mlir::terminator::registerPipelines() {
         ternary::TernaryTernarizePassOptions passOptions;
         passOptions.method = options.method;
         passOptions.granularityName = options.granularity;
+        passOptions.blockSize = options.blockSize;
+        passOptions.outputArchive = options.outputArchive;
         pm.addPass(ternary::createTernaryTernarizePass(passOptions));
         pm.addPass(createCanonicalizerPass());
       });

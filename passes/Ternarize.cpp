@@ -6,12 +6,17 @@
 
 #include "dialect/TernaryOps.h"
 #include "passes/Passes.h"
+#include "passes/solvers/Als.h"
+#include "passes/solvers/Asymmetric.h"
 #include "passes/solvers/Ternary.h"
+#include "terminator/runtime.h"
 
 #include "mlir/IR/AsmState.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/DialectResourceBlobManager.h"
+#include "llvm/ADT/ScopeExit.h"
+#include "llvm/ADT/StringSet.h"
 
 #define DEBUG_TYPE "ternary-ternarize"
 
@@ -28,7 +33,22 @@ struct TernaryTernarizePass
   void runOnOperation() override;
 
 private:
-  LogicalResult ternarize(LinearOp linear, solvers::Granularity granularity);
+  /// Quantizes `w` with the pass's method.
+  solvers::Result<solvers::TernaryMatrix> solve(solvers::MatrixView w);
+  LogicalResult ternarize(LinearOp linear);
+  /// The f32 values of a weight: inline, or from the input archive.
+  FailureOr<SmallVector<float>> readWeight(LinearOp linear);
+  /// A new weight op holding `values` of `type`: inline, or as the archive
+  /// entry `key` (written to the output archive).
+  Value makeWeight(OpBuilder &b, Location loc, RankedTensorType type,
+                   StringRef key, ArrayRef<char> bytes, trt_dtype dtype,
+                   bool toArchive);
+
+  solvers::Granularity granularity = solvers::Granularity::Row;
+  trt_archive *input = nullptr;
+  trt_writer *writer = nullptr;
+  std::string inputPath;
+  bool writeFailed = false;
 };
 } // namespace
 } // namespace mlir::ternary
@@ -36,23 +56,50 @@ private:
 using namespace mlir;
 using namespace mlir::ternary;
 
-/// The f32 values of an inline weight, or failure with a diagnostic.
-static FailureOr<SmallVector<float>> readInlineWeight(LinearOp linear) {
+solvers::Result<solvers::TernaryMatrix>
+TernaryTernarizePass::solve(solvers::MatrixView w) {
+  if (method == "als") {
+    solvers::AlsOptions options;
+    options.granularity = granularity;
+    options.groupSize = blockSize;
+    return solvers::als(w, options);
+  }
+  if (method == "itf") {
+    solvers::AsymmetricOptions options;
+    options.blockSize = blockSize;
+    return solvers::itf(w, options);
+  }
+  return solvers::absmean(w, granularity);
+}
+
+FailureOr<SmallVector<float>>
+TernaryTernarizePass::readWeight(LinearOp linear) {
   auto weight = linear.getWeight().getDefiningOp<WeightOp>();
   if (!weight)
     return linear.emitOpError("cannot be ternarized: its weight is not "
                               "produced by ternary.weight");
-  if (auto param = dyn_cast<ParamAttr>(weight.getValue()))
-    return linear.emitOpError("cannot be ternarized: weight '")
-           << param.getKey()
-           << "' is in the parameter archive, and reading the archive from "
-              "passes is not supported yet; use an inline dense or "
-              "dense_resource weight";
   if (!weight.getType().getElementType().isF32())
     return linear.emitOpError("cannot be ternarized: expects an f32 weight, "
                               "but got ")
            << weight.getType().getElementType();
   Attribute value = weight.getValue();
+  if (auto param = dyn_cast<ParamAttr>(value)) {
+    char err[TRT_ERROR_MESSAGE_SIZE];
+    const trt_entry *entry = nullptr;
+    if (trt_archive_find(input, param.getKey().str().c_str(), &entry, err,
+                         sizeof(err)) != TRT_OK)
+      return linear.emitOpError("cannot be ternarized: ") << err;
+    RankedTensorType type = weight.getType();
+    if (entry->dtype != TRT_DTYPE_F32 || entry->rank != 2 ||
+        entry->dims[0] != uint64_t(type.getDimSize(0)) ||
+        entry->dims[1] != uint64_t(type.getDimSize(1)))
+      return linear.emitOpError("cannot be ternarized: archive entry '")
+             << param.getKey() << "' in " << inputPath << " is "
+             << trt_dtype_name(entry->dtype) << " of rank " << entry->rank
+             << ", but the IR expects " << type;
+    const float *data = static_cast<const float *>(entry->data);
+    return SmallVector<float>(data, data + type.getNumElements());
+  }
   if (auto dense = dyn_cast<DenseElementsAttr>(value)) {
     auto values = dense.getValues<float>();
     return SmallVector<float>(values.begin(), values.end());
@@ -69,61 +116,166 @@ static FailureOr<SmallVector<float>> readInlineWeight(LinearOp linear) {
          << value;
 }
 
-LogicalResult
-TernaryTernarizePass::ternarize(LinearOp linear,
-                                solvers::Granularity granularity) {
-  FailureOr<SmallVector<float>> values = readInlineWeight(linear);
+Value TernaryTernarizePass::makeWeight(OpBuilder &b, Location loc,
+                                       RankedTensorType type, StringRef key,
+                                       ArrayRef<char> bytes, trt_dtype dtype,
+                                       bool toArchive) {
+  if (!toArchive) {
+    auto blob =
+        HeapAsmResourceBlob::allocateAndCopyWithAlign(bytes, alignof(float));
+    auto attr = DenseResourceElementsAttr::get(type, key, std::move(blob));
+    return WeightOp::create(b, loc, cast<TypedAttr>(attr));
+  }
+  char err[TRT_ERROR_MESSAGE_SIZE];
+  SmallVector<uint64_t> dims(type.getShape().begin(), type.getShape().end());
+  if (trt_writer_add(writer, key.str().c_str(), dtype, uint32_t(dims.size()),
+                     dims.data(), bytes.data(), bytes.size(), err,
+                     sizeof(err)) != TRT_OK) {
+    emitError(loc, "ternary-ternarize: cannot write ")
+        << outputArchive << ": " << err;
+    writeFailed = true;
+  }
+  return WeightOp::create(
+      b, loc, cast<TypedAttr>(ParamAttr::get(b.getContext(), key, type)));
+}
+
+LogicalResult TernaryTernarizePass::ternarize(LinearOp linear) {
+  FailureOr<SmallVector<float>> values = readWeight(linear);
   if (failed(values))
     return failure();
+  auto weight = linear.getWeight().getDefiningOp<WeightOp>();
+  auto param = dyn_cast<ParamAttr>(weight.getValue());
   RankedTensorType weightType = linear.getWeight().getType();
   int64_t n = weightType.getDimSize(0), k = weightType.getDimSize(1);
-  solvers::TernaryMatrix q =
-      solvers::absmean({values->data(), n, k}, granularity);
+  solvers::Result<solvers::TernaryMatrix> q = solve({values->data(), n, k});
+  if (!q)
+    return linear.emitOpError("cannot be ternarized: ") << q.error();
+  int64_t groups = q->groupsPerRow();
 
   OpBuilder b(linear);
   Location loc = linear.getLoc();
-  auto codesType = RankedTensorType::get({n, k}, b.getI8Type());
-  auto scalesType = RankedTensorType::get({n, 1}, b.getF32Type());
-  auto codesAttr = DenseI8ResourceElementsAttr::get(
-      codesType, "ternary_codes",
-      HeapAsmResourceBlob::allocateAndCopyInferAlign(ArrayRef(q.codes)));
-  auto scalesAttr = DenseF32ResourceElementsAttr::get(
-      scalesType, "ternary_scales",
-      HeapAsmResourceBlob::allocateAndCopyInferAlign(ArrayRef(q.scales)));
-  Value codes = WeightOp::create(b, loc, cast<TypedAttr>(codesAttr));
-  Value scales = WeightOp::create(b, loc, cast<TypedAttr>(scalesAttr));
-  auto encoding = TernaryEncodingAttr::get(b.getContext(), /*block=*/0,
-                                           /*offset=*/false, b.getF32Type());
-  auto qlinear = QLinearOp::create(
-      b, loc, linear.getType(), linear.getInput(), codes, scales,
-      /*offsets=*/Value(), linear.getBias(), encoding);
+  bool toArchive = bool(param);
+  std::string base = param ? param.getKey().str() : std::string("ternary");
+  auto bytesOf = [](const auto &v) {
+    return ArrayRef<char>(reinterpret_cast<const char *>(v.data()),
+                          v.size() * sizeof(v[0]));
+  };
+  Value codes =
+      makeWeight(b, loc, RankedTensorType::get({n, k}, b.getI8Type()),
+                 base + ".codes", bytesOf(q->codes), TRT_DTYPE_I8, toArchive);
+  auto metaType = RankedTensorType::get({n, groups}, b.getF32Type());
+  Value scales = makeWeight(b, loc, metaType, base + ".scales",
+                            bytesOf(q->scales), TRT_DTYPE_F32, toArchive);
+  Value offsets;
+  if (!q->offsets.empty())
+    offsets = makeWeight(b, loc, metaType, base + ".offsets",
+                         bytesOf(q->offsets), TRT_DTYPE_F32, toArchive);
+  int64_t block = q->groupSize == k ? 0 : q->groupSize;
+  auto encoding =
+      TernaryEncodingAttr::get(b.getContext(), block,
+                               /*offset=*/bool(offsets), b.getF32Type());
+  auto qlinear =
+      QLinearOp::create(b, loc, linear.getType(), linear.getInput(), codes,
+                        scales, offsets, linear.getBias(), encoding);
   linear.replaceAllUsesWith(qlinear.getResult());
   linear.erase();
+  if (weight->use_empty())
+    weight.erase();
   return success();
 }
 
 void TernaryTernarizePass::runOnOperation() {
-  if (method != "absmean") {
-    getOperation().emitError("ternary-ternarize: unknown method '")
-        << method << "'; expected absmean";
+  ModuleOp module = getOperation();
+  if (method != "absmean" && method != "als" && method != "itf") {
+    module.emitError("ternary-ternarize: unknown method '")
+        << method << "'; expected absmean, als or itf";
     return signalPassFailure();
   }
-  solvers::Granularity granularity;
   if (granularityName == "tensor")
     granularity = solvers::Granularity::Tensor;
   else if (granularityName == "row")
     granularity = solvers::Granularity::Row;
   else {
-    getOperation().emitError("ternary-ternarize: unknown granularity '")
+    module.emitError("ternary-ternarize: unknown granularity '")
         << granularityName << "'; expected tensor or row";
+    return signalPassFailure();
+  }
+  if (blockSize < 0) {
+    module.emitError("ternary-ternarize: block-size must be >= 0, but got ")
+        << int64_t(blockSize);
     return signalPassFailure();
   }
 
   SmallVector<LinearOp> linears;
-  getOperation().walk([&](LinearOp op) { linears.push_back(op); });
+  bool usesArchive = false;
+  module.walk([&](LinearOp op) {
+    linears.push_back(op);
+    if (auto w = op.getWeight().getDefiningOp<WeightOp>())
+      usesArchive |= isa<ParamAttr>(w.getValue());
+  });
+
+  char err[TRT_ERROR_MESSAGE_SIZE];
+  llvm::scope_exit cleanup([&] {
+    trt_writer_destroy(writer);
+    trt_archive_close(input);
+  });
+  if (usesArchive) {
+    auto attr =
+        module->getAttrOfType<StringAttr>(TernaryDialect::getArchiveAttrName());
+    if (!attr) {
+      module.emitError("ternary-ternarize: weights refer to the parameter "
+                       "archive, but the module has no ")
+          << TernaryDialect::getArchiveAttrName() << " attribute";
+      return signalPassFailure();
+    }
+    if (outputArchive.empty()) {
+      module.emitError("ternary-ternarize: weights come from the archive ")
+          << attr.getValue()
+          << "; set output-archive=PATH for the ternarized weights";
+      return signalPassFailure();
+    }
+    inputPath = attr.str();
+    if (trt_archive_open(inputPath.c_str(), 0, &input, err, sizeof(err)) !=
+            TRT_OK ||
+        trt_writer_create(outputArchive.c_str(), &writer, err, sizeof(err)) !=
+            TRT_OK) {
+      module.emitError("ternary-ternarize: ") << err;
+      return signalPassFailure();
+    }
+  }
+
   bool failedAny = false;
   for (LinearOp linear : linears)
-    failedAny |= failed(ternarize(linear, granularity));
-  if (failedAny)
-    signalPassFailure();
+    failedAny |= failed(ternarize(linear));
+  if (failedAny || writeFailed)
+    return signalPassFailure();
+  if (!usesArchive)
+    return;
+
+  // Carry over every other entry the module still uses.
+  llvm::StringSet<> written;
+  WalkResult copied = module.walk([&](WeightOp op) {
+    auto param = dyn_cast<ParamAttr>(op.getValue());
+    if (!param || !written.insert(param.getKey()).second)
+      return WalkResult::advance();
+    const trt_entry *entry = nullptr;
+    if (trt_archive_find(input, param.getKey().str().c_str(), &entry, err,
+                         sizeof(err)) == TRT_ERR_NOT_FOUND)
+      return WalkResult::advance(); // written by this pass
+    if (!entry || trt_writer_add(writer, entry->name, entry->dtype, entry->rank,
+                                 entry->dims, entry->data, entry->nbytes, err,
+                                 sizeof(err)) != TRT_OK) {
+      op.emitOpError("cannot copy archive entry: ") << err;
+      return WalkResult::interrupt();
+    }
+    return WalkResult::advance();
+  });
+  if (copied.wasInterrupted() ||
+      trt_writer_finish(writer, err, sizeof(err)) != TRT_OK) {
+    if (!copied.wasInterrupted())
+      module.emitError("ternary-ternarize: ") << err;
+    return signalPassFailure();
+  }
+  module->setAttr(TernaryDialect::getArchiveAttrName(),
+                  StringAttr::get(module.getContext(), outputArchive));
 }

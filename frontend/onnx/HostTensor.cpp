@@ -52,7 +52,8 @@ std::string elemTypeName(int32_t type) {
 }
 
 bool isFloatType(int32_t type) {
-  return type == int32_t(ElemType::Float) || type == int32_t(ElemType::Double) ||
+  return type == int32_t(ElemType::Float) ||
+         type == int32_t(ElemType::Double) ||
          type == int32_t(ElemType::Float16) ||
          type == int32_t(ElemType::BFloat16);
 }

@@ -1,4 +1,4 @@
-//===- HostTensor.h - compile-time ONNX tensors for shape folding -*- C++ -*-===//
+//===- HostTensor.h - compile-time tensors for shape folding ----*- C++ -*-===//
 //
 // Part of TerMinator. The shape subgraphs that exporters emit (Shape, Gather,
 // Concat, Range, Where, ...) are evaluated at import time on these small
@@ -66,10 +66,10 @@ broadcastShapes(llvm::ArrayRef<int64_t> a, llvm::ArrayRef<int64_t> b);
 
 /// Calls `fn(outIndex, inIndices)` for every element of `outShape`, with the
 /// linear index into each input of `inShapes` under numpy broadcasting.
-void forEachBroadcast(llvm::ArrayRef<int64_t> outShape,
-                      llvm::ArrayRef<llvm::SmallVector<int64_t>> inShapes,
-                      const std::function<void(int64_t, llvm::ArrayRef<int64_t>)>
-                          &fn);
+void forEachBroadcast(
+    llvm::ArrayRef<int64_t> outShape,
+    llvm::ArrayRef<llvm::SmallVector<int64_t>> inShapes,
+    const std::function<void(int64_t, llvm::ArrayRef<int64_t>)> &fn);
 
 /// Row-major strides of `shape`.
 llvm::SmallVector<int64_t> stridesOf(llvm::ArrayRef<int64_t> shape);

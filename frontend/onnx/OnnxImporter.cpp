@@ -79,9 +79,8 @@ class Importer {
 public:
   Importer(MLIRContext &context, StringRef path,
            const OnnxImportOptions &options)
-      : context(context), path(path.str()), options(options),
-        builder(&context), fileLoc(FileLineColLoc::get(&context, path, 0, 0)) {
-  }
+      : context(context), path(path.str()), options(options), builder(&context),
+        fileLoc(FileLineColLoc::get(&context, path, 0, 0)) {}
   ~Importer() { trt_writer_destroy(writer); }
 
   FailureOr<OwningOpRef<ModuleOp>> run();
@@ -94,8 +93,7 @@ private:
                            ? "#" + std::to_string(nodeIndex) + " (unnamed)"
                            : "'" + node.name() + "'";
     return emitError(fileLoc) << path << ": node " << name << " ("
-                              << node.op_type() << ", opset " << opset
-                              << "): ";
+                              << node.op_type() << ", opset " << opset << "): ";
   }
 
   //===--- model and initializers ---===//
@@ -166,8 +164,8 @@ LogicalResult Importer::loadModel() {
   if (!buffer)
     return error() << "cannot read the model: " << buffer.getError().message()
                    << "; check the path and its permissions";
-  google::protobuf::io::ArrayInputStream stream((*buffer)->getBufferStart(),
-                                                int((*buffer)->getBufferSize()));
+  google::protobuf::io::ArrayInputStream stream(
+      (*buffer)->getBufferStart(), int((*buffer)->getBufferSize()));
   google::protobuf::io::CodedInputStream coded(&stream);
   coded.SetTotalBytesLimit(std::numeric_limits<int>::max());
   if ((*buffer)->getBufferSize() > uint64_t(std::numeric_limits<int>::max()))
@@ -258,12 +256,11 @@ LogicalResult Importer::readInitializer(const ::onnx::TensorProto &tensor,
     llvm::sys::path::remove_dots(joined, /*remove_dot_dot=*/true);
     SmallString<256> real;
     if (!isInside(folder, joined) ||
-        (!llvm::sys::fs::real_path(joined, real) &&
-         [&] {
-           SmallString<256> realFolder;
-           return !llvm::sys::fs::real_path(folder, realFolder) &&
-                  !isInside(realFolder, real);
-         }()))
+        (!llvm::sys::fs::real_path(joined, real) && [&] {
+          SmallString<256> realFolder;
+          return !llvm::sys::fs::real_path(folder, realFolder) &&
+                 !isInside(realFolder, real);
+        }()))
       return error() << "initializer '" << tensor.name()
                      << "': external data path '" << location
                      << "' escapes the model's folder " << folder
@@ -275,8 +272,7 @@ LogicalResult Importer::readInitializer(const ::onnx::TensorProto &tensor,
     if (std::error_code ec = llvm::sys::fs::file_size(joined, fileSize))
       return error() << "initializer '" << tensor.name()
                      << "': cannot read external data file '" << location
-                     << "' (" << ec.message()
-                     << "); copy it next to the model";
+                     << "' (" << ec.message() << "); copy it next to the model";
     if (offset > fileSize || length > fileSize - offset)
       return error() << "initializer '" << tensor.name()
                      << "': external data file '" << location << "' has "
@@ -505,8 +501,8 @@ LogicalResult Importer::importInitializers() {
     bool isFloat = ::terminator::onnx::isFloatType(tensor.data_type());
     // Linear weights always go to the archive, whatever their size, so that
     // every linear layer becomes a ternary.linear.
-    bool isLinearWeight =
-        isFloat && tensor.dims_size() == 2 && linearWeights.count(tensor.name());
+    bool isLinearWeight = isFloat && tensor.dims_size() == 2 &&
+                          linearWeights.count(tensor.name());
     bool inlineIt =
         !isLinearWeight && (!isFloat || numElements <= options.inlineLimit);
     if (inlineIt) {
@@ -529,9 +525,8 @@ LogicalResult Importer::importInitializers() {
       // Gemm with transB already holds [N, K].
       bool transposeIt =
           linear && !sharedUse && !outFeaturesFirst.contains(tensor.name());
-      if (failed(writeParam(tensor.name(), tensor.data_type(),
-                            slot.paramShape, data.bytes, data.size,
-                            transposeIt)))
+      if (failed(writeParam(tensor.name(), tensor.data_type(), slot.paramShape,
+                            data.bytes, data.size, transposeIt)))
         return failure();
       if (sharedUse && !outFeaturesFirst.contains(tensor.name()) &&
           failed(writeParam(tensor.name() + ".linear", tensor.data_type(),
@@ -677,11 +672,11 @@ Value Importer::reduce(Value input, ArrayRef<int64_t> axes, bool keepDims,
   }
   Type elem = type.getElementType();
   auto ft = cast<FloatType>(elem);
-  double initValue = kind == "max" ? -std::numeric_limits<double>::infinity()
-                                   : 0.0;
+  double initValue =
+      kind == "max" ? -std::numeric_limits<double>::infinity() : 0.0;
   Value init = tensor::EmptyOp::create(builder, fileLoc, outShape, elem);
-  Value zero = arith::ConstantOp::create(
-      builder, fileLoc, builder.getFloatAttr(ft, initValue));
+  Value zero = arith::ConstantOp::create(builder, fileLoc,
+                                         builder.getFloatAttr(ft, initValue));
   init = linalg::FillOp::create(builder, fileLoc, ValueRange{zero},
                                 ValueRange{init})
              .getResult(0);
@@ -699,11 +694,11 @@ Value Importer::reduce(Value input, ArrayRef<int64_t> axes, bool keepDims,
       builder, fileLoc, TypeRange{init.getType()}, ValueRange{input},
       ValueRange{init}, maps, iterators,
       [&](OpBuilder &b, Location loc, ValueRange args) {
-        Value r = kind == "max"
-                      ? arith::MaximumFOp::create(b, loc, args[0], args[1])
-                            .getResult()
-                      : arith::AddFOp::create(b, loc, args[0], args[1])
-                            .getResult();
+        Value r =
+            kind == "max"
+                ? arith::MaximumFOp::create(b, loc, args[0], args[1])
+                      .getResult()
+                : arith::AddFOp::create(b, loc, args[0], args[1]).getResult();
         linalg::YieldOp::create(b, loc, r);
       });
   Value result = generic.getResult(0);
@@ -744,7 +739,8 @@ Value Importer::matmul(Value a, Value b) {
     exprs.push_back(c);
     return AffineMap::get(rank, 0, exprs, &context);
   };
-  AffineExpr dm = builder.getAffineDimExpr(nb), dn = builder.getAffineDimExpr(nb + 1),
+  AffineExpr dm = builder.getAffineDimExpr(nb),
+             dn = builder.getAffineDimExpr(nb + 1),
              dk = builder.getAffineDimExpr(nb + 2);
   SmallVector<AffineExpr> outExprs;
   for (int64_t k = 0; k < nb; ++k)
@@ -947,12 +943,10 @@ struct SliceSpec {
   SmallVector<int64_t> starts, sizes, steps;
 };
 
-static FailureOr<SliceSpec> resolveSlice(ArrayRef<int64_t> shape,
-                                         const HostTensor &starts,
-                                         const HostTensor &ends,
-                                         const HostTensor *axesT,
-                                         const HostTensor *stepsT,
-                                         std::string &why) {
+static FailureOr<SliceSpec>
+resolveSlice(ArrayRef<int64_t> shape, const HostTensor &starts,
+             const HostTensor &ends, const HostTensor *axesT,
+             const HostTensor *stepsT, std::string &why) {
   int64_t rank = shape.size();
   SliceSpec spec;
   spec.starts.assign(rank, 0);
@@ -987,9 +981,10 @@ static FailureOr<SliceSpec> resolveSlice(ArrayRef<int64_t> shape,
 }
 
 /// Resolves a Reshape target shape (0 copies, -1 infers).
-static FailureOr<SmallVector<int64_t>>
-resolveReshape(ArrayRef<int64_t> in, const HostTensor &target, bool allowZero,
-               std::string &why) {
+static FailureOr<SmallVector<int64_t>> resolveReshape(ArrayRef<int64_t> in,
+                                                      const HostTensor &target,
+                                                      bool allowZero,
+                                                      std::string &why) {
   SmallVector<int64_t> out;
   int64_t known = 1, inferAt = -1, total = 1;
   for (int64_t d : in)
@@ -1038,8 +1033,8 @@ LogicalResult Importer::foldNode(const ::onnx::NodeProto &node,
     slots[node.output(index)].constant = std::move(t);
   };
   auto need = [&](size_t n) {
-    if (in.size() < n || llvm::any_of(in.take_front(n),
-                                      [](HostTensor *t) { return !t; }))
+    if (in.size() < n ||
+        llvm::any_of(in.take_front(n), [](HostTensor *t) { return !t; }))
       return false;
     return true;
   };
@@ -1054,18 +1049,17 @@ LogicalResult Importer::foldNode(const ::onnx::NodeProto &node,
     t.shape = *shape;
     t.allocate();
     bool isFloat = in[0]->isFloat() || in[1]->isFloat();
-    forEachBroadcast(t.shape, {in[0]->shape, in[1]->shape},
-                     [&](int64_t o, ArrayRef<int64_t> ix) {
-                       if (t.isFloat())
-                         t.f[o] = hostBinary(op, in[0]->getF(ix[0]),
-                                             in[1]->getF(ix[1]));
-                       else if (isFloat)
-                         t.i[o] = int64_t(hostBinary(op, in[0]->getF(ix[0]),
-                                                     in[1]->getF(ix[1])));
-                       else
-                         t.i[o] = hostBinaryInt(op, in[0]->getI(ix[0]),
-                                                in[1]->getI(ix[1]));
-                     });
+    forEachBroadcast(
+        t.shape, {in[0]->shape, in[1]->shape},
+        [&](int64_t o, ArrayRef<int64_t> ix) {
+          if (t.isFloat())
+            t.f[o] = hostBinary(op, in[0]->getF(ix[0]), in[1]->getF(ix[1]));
+          else if (isFloat)
+            t.i[o] =
+                int64_t(hostBinary(op, in[0]->getF(ix[0]), in[1]->getF(ix[1])));
+          else
+            t.i[o] = hostBinaryInt(op, in[0]->getI(ix[0]), in[1]->getI(ix[1]));
+        });
     result(std::move(t));
   } else if (isUnaryElementwise(op) && need(1)) {
     HostTensor t = *in[0];
@@ -1087,8 +1081,7 @@ LogicalResult Importer::foldNode(const ::onnx::NodeProto &node,
     HostTensor t = *in[0];
     int32_t to = int32_t(attrs.i("to", 1));
     if (elemTypeSize(to) == 0)
-      return nodeError(node) << "cast to unsupported type "
-                             << elemTypeName(to);
+      return nodeError(node) << "cast to unsupported type " << elemTypeName(to);
     t.type = to;
     t.allocate();
     for (int64_t k = 0; k < t.numElements(); ++k) {
@@ -1097,8 +1090,8 @@ LogicalResult Importer::foldNode(const ::onnx::NodeProto &node,
       else if (to == int32_t(ElemType::Bool))
         t.i[k] = in[0]->getF(k) != 0;
       else
-        t.i[k] = in[0]->isFloat() ? int64_t(std::trunc(in[0]->f[k]))
-                                  : in[0]->i[k];
+        t.i[k] =
+            in[0]->isFloat() ? int64_t(std::trunc(in[0]->f[k])) : in[0]->i[k];
     }
     result(std::move(t));
   } else if (op == "Where" && need(3)) {
@@ -1126,8 +1119,8 @@ LogicalResult Importer::foldNode(const ::onnx::NodeProto &node,
     HostTensor t = *in[0];
     SmallVector<int64_t> shape;
     if (op == "Reshape") {
-      auto s = resolveReshape(in[0]->shape, *in[1], attrs.i("allowzero", 0),
-                              why);
+      auto s =
+          resolveReshape(in[0]->shape, *in[1], attrs.i("allowzero", 0), why);
       if (failed(s))
         return nodeError(node) << why;
       shape = *s;
@@ -1199,8 +1192,9 @@ LogicalResult Importer::foldNode(const ::onnx::NodeProto &node,
     int64_t start = attrs.i("start", 0), end = attrs.i("end", rank);
     start = std::clamp<int64_t>(start < 0 ? start + rank : start, 0, rank);
     end = std::clamp<int64_t>(end < 0 ? end + rank : end, 0, rank);
-    result(HostTensor::ints(ArrayRef(in[0]->shape).slice(
-        start, std::max<int64_t>(end - start, 0))));
+    result(
+        HostTensor::ints(ArrayRef(in[0]->shape)
+                             .slice(start, std::max<int64_t>(end - start, 0))));
   } else if (op == "Size" && need(1)) {
     result(HostTensor::scalar(double(in[0]->numElements()),
                               int32_t(ElemType::Int64)));
@@ -1244,13 +1238,12 @@ LogicalResult Importer::foldNode(const ::onnx::NodeProto &node,
     int64_t r = ds.size(), q = is.size();
     int64_t m = q ? is.back() : 0;
     if (q < 1 || b < 0 || b >= q || m < 1 || b + m > r)
-      return nodeError(node) << "GatherND with indices of shape ["
-                             << llvm::join(llvm::map_range(is, [](int64_t d) {
-                                  return std::to_string(d);
-                                }),
-                                           ", ")
-                             << "] and batch_dims " << b
-                             << " does not fit data of rank " << r;
+      return nodeError(node)
+             << "GatherND with indices of shape ["
+             << llvm::join(llvm::map_range(
+                               is, [](int64_t d) { return std::to_string(d); }),
+                           ", ")
+             << "] and batch_dims " << b << " does not fit data of rank " << r;
     HostTensor t;
     t.type = in[0]->type;
     t.shape.assign(is.begin(), is.end() - 1);
@@ -1274,9 +1267,9 @@ LogicalResult Importer::foldNode(const ::onnx::NodeProto &node,
           if (idx < 0)
             idx += dim;
           if (idx < 0 || idx >= dim)
-            return nodeError(node) << "index " << idx
-                                   << " out of range for a dimension of "
-                                   << dim;
+            return nodeError(node)
+                   << "index " << idx << " out of range for a dimension of "
+                   << dim;
           src += idx * dstrides[b + k];
         }
         for (int64_t e = 0; e < sliceSize; ++e, ++pos) {
@@ -1324,8 +1317,8 @@ LogicalResult Importer::foldNode(const ::onnx::NodeProto &node,
            delta = in[2]->getF(0);
     if (delta == 0)
       return nodeError(node) << "Range with a delta of 0";
-    int64_t n = std::max<int64_t>(
-        int64_t(std::ceil((limit - start) / delta)), 0);
+    int64_t n =
+        std::max<int64_t>(int64_t(std::ceil((limit - start) / delta)), 0);
     t.shape = {n};
     t.allocate();
     for (int64_t k = 0; k < n; ++k) {
@@ -1450,8 +1443,8 @@ LogicalResult Importer::importNode(const ::onnx::NodeProto &node) {
     } else if (const auto *a = attrs.find("value_int")) {
       t = HostTensor::scalar(double(a->i()), int32_t(ElemType::Int64));
     } else if (const auto *a = attrs.find("value_ints")) {
-      t = HostTensor::ints(SmallVector<int64_t>(a->ints().begin(),
-                                                a->ints().end()));
+      t = HostTensor::ints(
+          SmallVector<int64_t>(a->ints().begin(), a->ints().end()));
     } else if (const auto *a = attrs.find("value_floats")) {
       t.type = int32_t(ElemType::Float);
       t.shape = {a->floats_size()};
@@ -1539,8 +1532,7 @@ LogicalResult Importer::importNode(const ::onnx::NodeProto &node) {
   };
   auto value = [&](int k) { return materialize(*ins[k]); };
   auto shapeOf = [&](Value v) {
-    return SmallVector<int64_t>(
-        cast<RankedTensorType>(v.getType()).getShape());
+    return SmallVector<int64_t>(cast<RankedTensorType>(v.getType()).getShape());
   };
   auto elemOf = [&](Value v) {
     return cast<RankedTensorType>(v.getType()).getElementType();
@@ -1566,9 +1558,12 @@ LogicalResult Importer::importNode(const ::onnx::NodeProto &node) {
     Value x = value(0);
     SmallVector<int64_t> xs = shapeOf(x);
     if (xs.empty() || xs.back() != k)
-      return nodeError(node) << "input of shape [" << llvm::join(llvm::map_range(xs, [](int64_t d) { return std::to_string(d); }), ", ")
-                             << "] does not match a weight with " << k
-                             << " input features";
+      return nodeError(node)
+             << "input of shape ["
+             << llvm::join(llvm::map_range(
+                               xs, [](int64_t d) { return std::to_string(d); }),
+                           ", ")
+             << "] does not match a weight with " << k << " input features";
     Value w;
     if (weightIsNK) {
       w = materialize(*ins[1]);
@@ -1591,8 +1586,8 @@ LogicalResult Importer::importNode(const ::onnx::NodeProto &node) {
     SmallVector<int64_t> ys = xs;
     ys.back() = n;
     auto resultType = RankedTensorType::get(ys, elemOf(x));
-    return setOut(ternary::LinearOp::create(builder, fileLoc, resultType, x, w,
-                                            bias));
+    return setOut(
+        ternary::LinearOp::create(builder, fileLoc, resultType, x, w, bias));
   }
   if (op == "MatMul") {
     Value a = value(0), b = value(1);
@@ -1623,8 +1618,8 @@ LogicalResult Importer::importNode(const ::onnx::NodeProto &node) {
     bool isFloat = isa<FloatType>(elem);
     if (!isFloat && !isComparison(op) && op != "Where" &&
         !llvm::is_contained({"Add", "Sub", "Mul", "Max", "Min"}, op))
-      return nodeError(node) << "integer " << op
-                             << " on run-time values is not supported";
+      return nodeError(node)
+             << "integer " << op << " on run-time values is not supported";
     std::string opName = op.str();
     return setOut(elementwise(
         vs, *shape, outElem, [&](OpBuilder &b, Location loc, ValueRange a) {
@@ -1687,12 +1682,14 @@ LogicalResult Importer::importNode(const ::onnx::NodeProto &node) {
     Type elem = elemOf(x);
     bool isFloat = isa<FloatType>(elem);
     if (!isFloat && op != "Not" && op != "Neg" && op != "Abs")
-      return nodeError(node) << op << " on integer run-time values is not "
-                                      "supported";
+      return nodeError(node) << op
+                             << " on integer run-time values is not "
+                                "supported";
     Type outElem = isComparison(op) ? builder.getI1Type() : elem;
     std::string opName = op.str();
     return setOut(elementwise(
-        {x}, shapeOf(x), outElem, [&](OpBuilder &b, Location loc, ValueRange a) {
+        {x}, shapeOf(x), outElem,
+        [&](OpBuilder &b, Location loc, ValueRange a) {
           Value v = a[0];
           auto fconst = [&](double c) {
             return arith::ConstantOp::create(
@@ -1703,8 +1700,8 @@ LogicalResult Importer::importNode(const ::onnx::NodeProto &node) {
             return arith::XOrIOp::create(b, loc, v, one).getResult();
           }
           if (!isFloat) {
-            Value zero = arith::ConstantOp::create(
-                b, loc, b.getIntegerAttr(elem, 0));
+            Value zero =
+                arith::ConstantOp::create(b, loc, b.getIntegerAttr(elem, 0));
             Value neg = arith::SubIOp::create(b, loc, zero, v);
             if (opName == "Neg")
               return neg;
@@ -1742,7 +1739,8 @@ LogicalResult Importer::importNode(const ::onnx::NodeProto &node) {
                                          v)
                 .getResult();
           // Sigmoid: 1 / (1 + exp(-x)).
-          Value e = math::ExpOp::create(b, loc, arith::NegFOp::create(b, loc, v));
+          Value e =
+              math::ExpOp::create(b, loc, arith::NegFOp::create(b, loc, v));
           Value d = arith::AddFOp::create(b, loc, fconst(1.0), e);
           return arith::DivFOp::create(b, loc, fconst(1.0), d).getResult();
         }));
@@ -1780,10 +1778,9 @@ LogicalResult Importer::importNode(const ::onnx::NodeProto &node) {
           unsigned fw = from.getIntOrFloatBitWidth(),
                    tw = toType.getIntOrFloatBitWidth();
           if (tw == 1)
-            return arith::CmpIOp::create(
-                       b, loc, arith::CmpIPredicate::ne, v,
-                       arith::ConstantOp::create(b, loc,
-                                                 b.getIntegerAttr(from, 0)))
+            return arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ne, v,
+                                         arith::ConstantOp::create(
+                                             b, loc, b.getIntegerAttr(from, 0)))
                 .getResult();
           if (fw < tw)
             return fw == 1
@@ -1845,11 +1842,10 @@ LogicalResult Importer::importNode(const ::onnx::NodeProto &node) {
                             return math::ExpOp::create(b, loc, d).getResult();
                           });
     Value sum = reduce(e, {axis}, /*keepDims=*/true, "sum");
-    return setOut(elementwise({e, sum}, xs, ft,
-                              [](OpBuilder &b, Location loc, ValueRange a) {
-                                return arith::DivFOp::create(b, loc, a[0], a[1])
-                                    .getResult();
-                              }));
+    return setOut(elementwise(
+        {e, sum}, xs, ft, [](OpBuilder &b, Location loc, ValueRange a) {
+          return arith::DivFOp::create(b, loc, a[0], a[1]).getResult();
+        }));
   }
 
   if (op == "Transpose") {
@@ -1878,8 +1874,8 @@ LogicalResult Importer::importNode(const ::onnx::NodeProto &node) {
     standIn.i.assign(size_t(standIn.numElements()), 0);
     SmallVector<HostTensor *> fakeIns = {&standIn};
     if (op != "Flatten" && !(op == "Squeeze" && (ins.size() < 2 || !ins[1]))) {
-      const HostTensor *second = requireConst(1, op == "Reshape" ? "shape"
-                                                                 : "axes");
+      const HostTensor *second =
+          requireConst(1, op == "Reshape" ? "shape" : "axes");
       if (!second)
         return failure();
       fakeIns.push_back(const_cast<HostTensor *>(second));
@@ -1957,16 +1953,17 @@ LogicalResult Importer::importNode(const ::onnx::NodeProto &node) {
         sizes.push_back(std::min(each, left));
     }
     if (int64_t(sizes.size()) != node.output_size())
-      return nodeError(node) << "split into " << sizes.size()
-                             << " parts but the node has "
-                             << node.output_size() << " outputs";
+      return nodeError(node)
+             << "split into " << sizes.size() << " parts but the node has "
+             << node.output_size() << " outputs";
     int64_t offset = 0;
     for (auto [k, size] : llvm::enumerate(sizes)) {
       SmallVector<OpFoldResult> offsets, szs, strides;
       SmallVector<int64_t> shape = xs;
       shape[axis] = size;
       for (size_t d = 0; d < xs.size(); ++d) {
-        offsets.push_back(builder.getIndexAttr(int64_t(d) == axis ? offset : 0));
+        offsets.push_back(
+            builder.getIndexAttr(int64_t(d) == axis ? offset : 0));
         szs.push_back(builder.getIndexAttr(shape[d]));
         strides.push_back(builder.getIndexAttr(1));
       }
@@ -1992,10 +1989,9 @@ LogicalResult Importer::importNode(const ::onnx::NodeProto &node) {
       return nodeError(node) << "cannot expand the input to the target shape";
     if (*shape == shapeOf(x))
       return setOut(x);
-    return setOut(elementwise({x}, *shape, elemOf(x),
-                              [](OpBuilder &, Location, ValueRange a) {
-                                return a[0];
-                              }));
+    return setOut(
+        elementwise({x}, *shape, elemOf(x),
+                    [](OpBuilder &, Location, ValueRange a) { return a[0]; }));
   }
 
   if (op == "Gather") {
@@ -2011,9 +2007,8 @@ LogicalResult Importer::importNode(const ::onnx::NodeProto &node) {
     SmallVector<AffineExpr> idxExprs;
     for (int64_t k = 0; k < ri; ++k)
       idxExprs.push_back(builder.getAffineDimExpr(axis + k));
-    SmallVector<AffineMap> maps = {
-        AffineMap::get(rank, 0, idxExprs, &context),
-        builder.getMultiDimIdentityMap(rank)};
+    SmallVector<AffineMap> maps = {AffineMap::get(rank, 0, idxExprs, &context),
+                                   builder.getMultiDimIdentityMap(rank)};
     Value init = tensor::EmptyOp::create(builder, fileLoc, out, elemOf(data));
     SmallVector<utils::IteratorType> iterators(rank,
                                                utils::IteratorType::parallel);
@@ -2022,8 +2017,8 @@ LogicalResult Importer::importNode(const ::onnx::NodeProto &node) {
         builder, fileLoc, TypeRange{init.getType()}, ValueRange{indices},
         ValueRange{init}, maps, iterators,
         [&](OpBuilder &b, Location loc, ValueRange args) {
-          Value idx = arith::IndexCastOp::create(b, loc, b.getIndexType(),
-                                                 args[0]);
+          Value idx =
+              arith::IndexCastOp::create(b, loc, b.getIndexType(), args[0]);
           // Negative indices count from the end.
           Value zero = arith::ConstantIndexOp::create(b, loc, 0);
           Value size = arith::ConstantIndexOp::create(b, loc, dim);
@@ -2065,11 +2060,10 @@ LogicalResult Importer::importNode(const ::onnx::NodeProto &node) {
       return arith::SubFOp::create(b, loc, a[0], a[1]).getResult();
     };
     Value centered = elementwise({x, mean}, xs, ft, sub);
-    Value sq = elementwise({centered}, xs, ft,
-                           [](OpBuilder &b, Location loc, ValueRange a) {
-                             return arith::MulFOp::create(b, loc, a[0], a[0])
-                                 .getResult();
-                           });
+    Value sq = elementwise(
+        {centered}, xs, ft, [](OpBuilder &b, Location loc, ValueRange a) {
+          return arith::MulFOp::create(b, loc, a[0], a[0]).getResult();
+        });
     Value var = reduce(sq, axes, /*keepDims=*/true, "mean");
     Value norm = elementwise(
         {centered, var}, xs, ft, [&](OpBuilder &b, Location loc, ValueRange a) {
@@ -2107,11 +2101,10 @@ LogicalResult Importer::importNode(const ::onnx::NodeProto &node) {
       axes.push_back(k);
     auto ft = cast<FloatType>(elemOf(x));
     double eps = attrs.f("epsilon", 1e-5f);
-    Value sq = elementwise({x}, xs, ft,
-                           [](OpBuilder &b, Location loc, ValueRange a) {
-                             return arith::MulFOp::create(b, loc, a[0], a[0])
-                                 .getResult();
-                           });
+    Value sq =
+        elementwise({x}, xs, ft, [](OpBuilder &b, Location loc, ValueRange a) {
+          return arith::MulFOp::create(b, loc, a[0], a[0]).getResult();
+        });
     Value ms = reduce(sq, axes, /*keepDims=*/true, "mean");
     return setOut(elementwise(
         {x, ms, scale}, xs, ft, [&](OpBuilder &b, Location loc, ValueRange a) {
@@ -2176,17 +2169,16 @@ LogicalResult Importer::importNode(const ::onnx::NodeProto &node) {
           Value c = linalg::IndexOp::create(b, loc, rank - 1);
           Value diff = arith::SubIOp::create(b, loc, c, r);
           Value kk = arith::ConstantIndexOp::create(b, loc, k);
-          Value keep = arith::CmpIOp::create(
-              b, loc,
-              upper ? arith::CmpIPredicate::sge : arith::CmpIPredicate::sle,
-              diff, kk);
-          Value zero = isa<FloatType>(elem)
-                           ? arith::ConstantOp::create(
-                                 b, loc, b.getFloatAttr(elem, 0.0))
-                                 .getResult()
-                           : arith::ConstantOp::create(
-                                 b, loc, b.getIntegerAttr(elem, 0))
-                                 .getResult();
+          Value keep = arith::CmpIOp::create(b, loc,
+                                             upper ? arith::CmpIPredicate::sge
+                                                   : arith::CmpIPredicate::sle,
+                                             diff, kk);
+          Value zero =
+              isa<FloatType>(elem)
+                  ? arith::ConstantOp::create(b, loc, b.getFloatAttr(elem, 0.0))
+                        .getResult()
+                  : arith::ConstantOp::create(b, loc, b.getIntegerAttr(elem, 0))
+                        .getResult();
           return arith::SelectOp::create(b, loc, keep, a[0], zero).getResult();
         }));
   }
@@ -2224,8 +2216,8 @@ LogicalResult Importer::importGraph(func::FuncOp func) {
     results.push_back(materialize(it->second));
   }
   func::ReturnOp::create(builder, fileLoc, results);
-  func.setFunctionType(
-      builder.getFunctionType(func.getArgumentTypes(), ValueRange(results).getTypes()));
+  func.setFunctionType(builder.getFunctionType(func.getArgumentTypes(),
+                                               ValueRange(results).getTypes()));
   return success();
 }
 

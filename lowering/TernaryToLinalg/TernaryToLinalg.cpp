@@ -27,8 +27,7 @@ namespace {
 Value zeros(OpBuilder &b, Location loc, ArrayRef<int64_t> shape,
             Type elementType) {
   Value init = tensor::EmptyOp::create(b, loc, shape, elementType);
-  Value zero =
-      arith::ConstantOp::create(b, loc, b.getZeroAttr(elementType));
+  Value zero = arith::ConstantOp::create(b, loc, b.getZeroAttr(elementType));
   return linalg::FillOp::create(b, loc, ValueRange{zero}, ValueRange{init})
       .getResult(0);
 }
@@ -103,9 +102,9 @@ struct LinearToLinalg : OpConversionPattern<LinearOp> {
   LogicalResult
   matchAndRewrite(LinearOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
-    rewriter.replaceOp(op, buildLinear(rewriter, op.getLoc(), adaptor.getInput(),
-                                       adaptor.getWeight(), adaptor.getBias(),
-                                       op.getType()));
+    rewriter.replaceOp(op, buildLinear(rewriter, op.getLoc(),
+                                       adaptor.getInput(), adaptor.getWeight(),
+                                       adaptor.getBias(), op.getType()));
     return success();
   }
 };
@@ -180,8 +179,8 @@ struct PermuteToLinalg : OpConversionPattern<PermuteOp> {
     RankedTensorType type = op.getType();
     int64_t rank = type.getRank();
     ArrayRef<int64_t> perm = op.getPermutation();
-    auto permType = RankedTensorType::get({int64_t(perm.size())},
-                                          rewriter.getI64Type());
+    auto permType =
+        RankedTensorType::get({int64_t(perm.size())}, rewriter.getI64Type());
     Value permConst = arith::ConstantOp::create(
         rewriter, loc, DenseElementsAttr::get(permType, perm));
     Value x = adaptor.getInput();
@@ -236,6 +235,7 @@ struct ConvertTernaryToLinalgPass
 
 void mlir::terminator::populateTernaryToLinalgPatterns(
     TypeConverter &converter, RewritePatternSet &patterns) {
-  patterns.add<WeightToConstant, LinearToLinalg, QLinearToLinalg,
-               PermuteToLinalg>(converter, patterns.getContext());
+  patterns
+      .add<WeightToConstant, LinearToLinalg, QLinearToLinalg, PermuteToLinalg>(
+          converter, patterns.getContext());
 }

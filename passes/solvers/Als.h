@@ -1,5 +1,4 @@
-//===- Als.h - alternating least squares for W ≈ αT --------------*- C++
-//-*-===//
+//===- Als.h - alternating least squares for W ≈ αT -------------*- C++ -*-===//
 //
 // Part of TerMinator.
 //

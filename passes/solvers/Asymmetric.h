@@ -1,5 +1,4 @@
-//===- Asymmetric.h - PT²-LLM asymmetric ternarization -----------*- C++
-//-*-===//
+//===- Asymmetric.h - PT²-LLM asymmetric ternarization ----------*- C++ -*-===//
 //
 // Part of TerMinator. W ≈ αT + μ with (α, μ) per row and per block of
 // columns (PT²-LLM, Yan et al. 2025): ITF, AGA, and both inside GPTQ block

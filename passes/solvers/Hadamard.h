@@ -1,5 +1,4 @@
-//===- Hadamard.h - randomized Hadamard rotation of the inputs ---*- C++
-//-*-===//
+//===- Hadamard.h - randomized Hadamard rotation of the input ---*- C++ -*-===//
 //
 // Part of TerMinator. QuaRot/HIGGS-style rotation of the input dimension
 // that spreads outlier columns before ternarization.

@@ -1,5 +1,4 @@
-//===- Internal.h - helpers shared by the solvers, not their API -*- C++
-//-*-===//
+//===- Internal.h - helpers shared by the solvers ---------------*- C++ -*-===//
 //
 // Part of TerMinator. Validation, rounding and the few dense kernels that
 // several solvers share. Nothing outside passes/solvers/ includes this file.

@@ -1,5 +1,4 @@
-//===- Metrics.h - how far a ternary matrix is from its weights --*- C++
-//-*-===//
+//===- Metrics.h - distance of a ternary matrix to its weights --*- C++ -*-===//
 //
 // Part of TerMinator. relativeFrobeniusError() and sparsity() live in
 // Ternary.h; this file adds the spectral norm, the calibrated output error

@@ -1,5 +1,4 @@
-//===- ScaleSearch.h - per-row scales by a calibrated grid -------*- C++
-//-*-===//
+//===- ScaleSearch.h - per-row scales by a calibrated grid ------*- C++ -*-===//
 //
 // Part of TerMinator.
 //

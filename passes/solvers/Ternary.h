@@ -1,4 +1,4 @@
-//===- Ternary.h - ternary quantizers on dense float matrices - -*- C++ -*-===//
+//===- Ternary.h - ternary quantizers on dense float matrices ---*- C++ -*-===//
 //
 // Part of TerMinator. Plain C++ over row-major float matrices: no MLIR, so
 // the mathematics is unit tested on its own. This file has the shared types

@@ -2,17 +2,13 @@
 // RUN: not terminator-opt %s --split-input-file --ternary-ternarize=method=magic 2>&1 | FileCheck %s --check-prefix=METHOD
 // RUN: not terminator-opt %s --split-input-file --ternary-ternarize=granularity=column 2>&1 | FileCheck %s --check-prefix=GRAN
 
-// METHOD: error: ternary-ternarize: unknown method 'magic'; expected absmean
+// RUN: not terminator-opt %s --split-input-file --ternary-ternarize=block-size=-1 2>&1 | FileCheck %s --check-prefix=BLOCK
+// RUN: not terminator-opt %S/Inputs/archive-weight.mlir --ternary-ternarize 2>&1 | FileCheck %s --check-prefix=NOOUT
+
+// METHOD: error: ternary-ternarize: unknown method 'magic'; expected absmean, als or itf
+// BLOCK: error: ternary-ternarize: block-size must be >= 0, but got -1
+// NOOUT: error: ternary-ternarize: weights come from the archive model.tpar; set output-archive=PATH for the ternarized weights
 // GRAN: error: ternary-ternarize: unknown granularity 'column'; expected tensor or row
-
-func.func @archive_weight(%x: tensor<1x4xf32>) -> tensor<1x2xf32> {
-  %w = ternary.weight #ternary.param<"layers.0.wq"> : tensor<2x4xf32>
-  // expected-error @+1 {{cannot be ternarized: weight 'layers.0.wq' is in the parameter archive}}
-  %y = ternary.linear %x, %w : (tensor<1x4xf32>, tensor<2x4xf32>) -> tensor<1x2xf32>
-  return %y : tensor<1x2xf32>
-}
-
-// -----
 
 func.func @argument_weight(%x: tensor<1x4xf32>, %w: tensor<2x4xf32>) -> tensor<1x2xf32> {
   // expected-error @+1 {{cannot be ternarized: its weight is not produced by ternary.weight}}

@@ -13,13 +13,15 @@
 // ROW: %[[Y:.*]] = ternary.qlinear %{{.*}}, %[[C]] scales %[[S]] bias %{{.*}} encoding(#ternary.ternary<>) : (tensor<1x4xf32>, tensor<2x4xi8>, tensor<2x1xf32>, tensor<2xf32>) -> tensor<1x2xf32>
 // ROW-NOT: ternary.linear
 // ROW: return %[[Y]]
-// ROW: [[CODES]]: "0x0100000001FF00010101FF00"
+// ROW: [[CODES]]: "0x0400000001FF00010101FF00"
 // ROW: [[SCALES]]: "0x040000000000603F6666463F"
 
-// TENSOR: [[CODES:ternary_codes.*]]: "0x0100000001FF00010101FF00"
-// TENSOR: [[SCALES:ternary_scales.*]]: "0x040000003333533F3333533F"
+// TENSOR: [[CODES:ternary.codes.*]]: "0x0400000001FF00010101FF00"
+// TENSOR: [[SCALES:ternary.scales.*]]: "0x040000003333533F3333533F"
 
-// The pipeline also drops the unused full-precision weight.
+// The full-precision weight is gone.
+// ROW-NOT: tensor<2x4xf32>
+// The pipeline too.
 // PIPE-LABEL: func.func @linear
 // PIPE-NOT: tensor<2x4xf32>
 // PIPE: ternary.qlinear
@@ -34,10 +36,38 @@ func.func @linear(%x: tensor<1x4xf32>) -> tensor<1x2xf32> {
 
 // An all-zero row gets scale 0 and zero codes, not NaN.
 // ROW-LABEL: func.func @zero_row
-// ROW: [[C:.*]]: "0x0100000000000000"
+// ROW: [[C:.*]]: "0x0400000000000000"
 // ROW: [[S:.*]]: "0x0400000000000000"
 func.func @zero_row(%x: tensor<1x4xf32>) -> tensor<1x1xf32> {
   %w = ternary.weight dense<0.0> : tensor<1x4xf32>
+  %y = ternary.linear %x, %w : (tensor<1x4xf32>, tensor<1x4xf32>) -> tensor<1x1xf32>
+  return %y : tensor<1x1xf32>
+}
+
+// -----
+
+// W = 1.0·[1, 0, -1, 0] + 0.5 is exactly representable: ITF recovers it, per
+// row and (block 2: [1.5, 0.5] = 1·[1, 0] + 0.5, [-0.5, 0.5] = 0.5·[-1, 1])
+// per block. ALS (symmetric) fits T = [1, 1, -1, 1], α = 0.75.
+// RUN: terminator-opt %s --split-input-file --ternary-ternarize=method=itf | FileCheck %s --check-prefix=ITF
+// RUN: terminator-opt %s --split-input-file --ternary-ternarize="method=itf block-size=2" | FileCheck %s --check-prefix=ITF2
+// RUN: terminator-opt %s --split-input-file --ternary-ternarize=method=als | FileCheck %s --check-prefix=ALS
+// ITF-LABEL: func.func @exact
+// ITF: ternary.qlinear %{{.*}}, %{{.*}} scales %{{.*}} offsets %{{.*}} encoding(#ternary.ternary<offset = true>) : (tensor<1x4xf32>, tensor<1x4xi8>, tensor<1x1xf32>, tensor<1x1xf32>) -> tensor<1x1xf32>
+// ITF: ternary.codes{{.*}}: "0x040000000100FF00"
+// ITF: ternary.scales{{.*}}: "0x040000000000803F"
+// ITF: ternary.offsets{{.*}}: "0x040000000000003F"
+// ITF2-LABEL: func.func @exact
+// ITF2: encoding(#ternary.ternary<block = 2, offset = true>) : (tensor<1x4xf32>, tensor<1x4xi8>, tensor<1x2xf32>, tensor<1x2xf32>)
+// ITF2: ternary.codes{{.*}}: "0x040000000100FF01"
+// ITF2: ternary.scales{{.*}}: "0x040000000000803F0000003F"
+// ITF2: ternary.offsets{{.*}}: "0x040000000000003F00000000"
+// ALS-LABEL: func.func @exact
+// ALS: encoding(#ternary.ternary<>)
+// ALS: ternary.codes{{.*}}: "0x040000000101FF01"
+// ALS: ternary.scales{{.*}}: "0x040000000000403F"
+func.func @exact(%x: tensor<1x4xf32>) -> tensor<1x1xf32> {
+  %w = ternary.weight dense<[[1.5, 0.5, -0.5, 0.5]]> : tensor<1x4xf32>
   %y = ternary.linear %x, %w : (tensor<1x4xf32>, tensor<1x4xf32>) -> tensor<1x1xf32>
   return %y : tensor<1x1xf32>
 }

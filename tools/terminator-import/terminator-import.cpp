@@ -73,8 +73,7 @@ int main(int argc, char **argv) {
   mlir::MLIRContext context;
   llvm::SourceMgr sourceMgr;
   mlir::SourceMgrDiagnosticHandler handler(sourceMgr, &context);
-  auto module =
-      mlir::terminator::importOnnxModel(context, inputPath, options);
+  auto module = mlir::terminator::importOnnxModel(context, inputPath, options);
   if (failed(module))
     return 1;
 
