@@ -5,10 +5,13 @@ utils' printMemrefF32.
 
     add_entry.py IN.mlir OUT.mlir ID [ID ...]
     add_entry.py IN.mlir OUT.mlir --f32
+    add_entry.py IN.mlir OUT.mlir --past PAST.npy ID [ID ...]
 
 @main's first argument takes the ids (tensor<1xNxi64>); a second i64 argument
 of the same shape gets the positions 0..N-1; f32 arguments (an empty KV cache
-of past length 0) get empty tensors. With --f32, every argument is an f32
+of past length 0) get empty tensors. With --past, the f32 arguments get the
+past keys and values of PAST.npy (stacked [2 * layers, ...]) and the
+positions start after the past. With --f32, every argument is an f32
 tensor filled with x[k] = ((37 k) mod 17 - 8) / 4 (as ort_outputs.py does),
 and every result is printed, in order.
 """
@@ -34,8 +37,13 @@ def split_types(text):
 
 def main():
     src, dst = sys.argv[1], sys.argv[2]
-    f32 = sys.argv[3:] == ["--f32"]
-    ids = [] if f32 else [int(t) for t in sys.argv[3:]]
+    rest = sys.argv[3:]
+    f32 = rest == ["--f32"]
+    past = None
+    if rest[:1] == ["--past"]:
+        import numpy as np
+        past, rest = np.load(rest[1]), rest[2:]
+    ids = [] if f32 else [int(t) for t in rest]
     text = open(src).read()
     m = re.search(r"func\.func @main\((.*?)\) -> \(?(.*?)\)? \{", text)
     if not m:
@@ -54,7 +62,14 @@ def main():
         if k == 0:
             lines.append(f"%a{k} = arith.constant dense<[[{', '.join(map(str, ids))}]]> : {t}")
         elif t == ids_type:
-            lines.append(f"%a{k} = arith.constant dense<[[{', '.join(map(str, range(n)))}]]> : {t}")
+            start = 0 if past is None else past.shape[-2]
+            lines.append(f"%a{k} = arith.constant dense<[[{', '.join(map(str, range(start, start + n)))}]]> : {t}")
+        elif past is not None and t.endswith("xf32>"):
+            values = past[k - 2].reshape(-1)
+            lines.append(f"%a{k}_flat = arith.constant dense<[{', '.join(repr(float(v)) for v in values)}]> : tensor<{values.size}xf32>")
+            dims = t[len("tensor<"):-len("xf32>")].split("x")
+            lines.append(f"%a{k}_shape = arith.constant dense<[{', '.join(dims)}]> : tensor<{len(dims)}xi64>")
+            lines.append(f"%a{k} = tensor.reshape %a{k}_flat(%a{k}_shape) : (tensor<{values.size}xf32>, tensor<{len(dims)}xi64>) -> {t}")
         elif t.endswith("xf32>") and "x0x" in t:
             lines.append(f"%a{k} = tensor.empty() : {t}")
         else:
