@@ -23,10 +23,12 @@ trap 'rm -rf "$work"' EXIT
 
 "$build/bin/terminator-import" "$model/stories260K.onnx" -o "$work/s.mlir" \
   --dim sequence_length=1 --dim past_sequence_length=0
-score() { # ONNX -> "ppl nats tokens"
+score() { # ONNX -> "tokens nats/token perplexity"
   "$py" "$here/tools/convert/reference.py" perplexity "$model/stories260K.bin" \
-    "$model/tok512.bin" "$text" --onnx "$1" |
-    sed -nE 's/.*tokens scored: ([0-9,]+).*/\1/p; s/.*nats\/token: ([0-9.]+).*/\1/p; s/.*perplexity: ([0-9.]+).*/\1/p' |
+    "$model/tok512.bin" "$text" --onnx "$1" >"$work/score.txt" 2>&1 ||
+    { cat "$work/score.txt" >&2; exit 1; }
+  sed -nE 's/.*tokens scored: ([0-9,]+).*/\1/p; s/.*nats\/token: ([0-9.]+).*/\1/p; s/.*perplexity: ([0-9.]+).*/\1/p' \
+    "$work/score.txt" |
     tr '\n' ' '
 }
 printf '%-28s %10s %s\n' "recipe" "bits/lin.w" "tokens nats/token perplexity"
