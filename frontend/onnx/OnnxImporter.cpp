@@ -189,6 +189,14 @@ LogicalResult Importer::loadModel() {
   return success();
 }
 
+/// A tensor's shape as `3x2`.
+static std::string shapeString(const ::onnx::TensorProto &tensor) {
+  return llvm::join(
+      llvm::map_range(tensor.dims(),
+                      [](int64_t d) { return std::to_string(d); }),
+      "x");
+}
+
 /// Whether `child` (already made absolute and normalized) lies in `folder`.
 static bool isInside(StringRef folder, StringRef child) {
   if (!child.starts_with(folder))
@@ -288,13 +296,9 @@ LogicalResult Importer::readInitializer(const ::onnx::TensorProto &tensor,
                      << "); copy it next to the model";
     if (hasLength && length != expected)
       return error() << "initializer '" << tensor.name() << "' of shape "
-                     << llvm::join(llvm::map_range(tensor.dims(),
-                                                   [](int64_t d) {
-                                                     return std::to_string(d);
-                                                   }),
-                                   "x")
-                     << " and type " << elemTypeName(tensor.data_type())
-                     << " needs " << expected << " bytes, but its external "
+                     << shapeString(tensor) << " and type "
+                     << elemTypeName(tensor.data_type()) << " needs "
+                     << expected << " bytes, but its external "
                      << "data has " << length
                      << "; the model is corrupt, re-export it";
     data.external = std::move(*slice);
@@ -341,15 +345,18 @@ LogicalResult Importer::readInitializer(const ::onnx::TensorProto &tensor,
   }
   if (data.size != expected)
     return error() << "initializer '" << tensor.name() << "' of shape "
-                   << llvm::join(llvm::map_range(tensor.dims(),
-                                                 [](int64_t d) {
-                                                   return std::to_string(d);
-                                                 }),
-                                 "x")
-                   << " and type " << elemTypeName(tensor.data_type())
-                   << " needs " << expected << " bytes, but has " << data.size
+                   << shapeString(tensor) << " and type "
+                   << elemTypeName(tensor.data_type()) << " needs " << expected
+                   << " bytes, but has " << data.size
                    << "; the model is corrupt, re-export it";
   return success();
+}
+
+/// A little-endian value of type T at `p` (which need not be aligned).
+template <typename T> static T load(const char *p) {
+  T v;
+  memcpy(&v, p, sizeof(T));
+  return v;
 }
 
 FailureOr<HostTensor>
@@ -365,30 +372,18 @@ Importer::toHostTensor(const ::onnx::TensorProto &tensor) {
   for (int64_t k = 0; k < n; ++k) {
     const char *p = data.bytes + k * elemTypeSize(t.type);
     switch (ElemType(t.type)) {
-    case ElemType::Float: {
-      float v;
-      memcpy(&v, p, 4);
-      t.f[k] = v;
+    case ElemType::Float:
+      t.f[k] = load<float>(p);
       break;
-    }
-    case ElemType::Double: {
-      double v;
-      memcpy(&v, p, 8);
-      t.f[k] = v;
+    case ElemType::Double:
+      t.f[k] = load<double>(p);
       break;
-    }
-    case ElemType::Int64: {
-      int64_t v;
-      memcpy(&v, p, 8);
-      t.i[k] = v;
+    case ElemType::Int64:
+      t.i[k] = load<int64_t>(p);
       break;
-    }
-    case ElemType::Int32: {
-      int32_t v;
-      memcpy(&v, p, 4);
-      t.i[k] = v;
+    case ElemType::Int32:
+      t.i[k] = load<int32_t>(p);
       break;
-    }
     case ElemType::Int8:
       t.i[k] = int8_t(*p);
       break;
@@ -398,8 +393,7 @@ Importer::toHostTensor(const ::onnx::TensorProto &tensor) {
       break;
     case ElemType::Float16:
     case ElemType::BFloat16: {
-      uint16_t bits;
-      memcpy(&bits, p, 2);
+      uint16_t bits = load<uint16_t>(p);
       const llvm::fltSemantics &sem = t.type == int32_t(ElemType::Float16)
                                           ? llvm::APFloat::IEEEhalf()
                                           : llvm::APFloat::BFloat();
