@@ -34,7 +34,8 @@ score() { # ONNX -> "tokens nats/token perplexity"
 printf '%-28s %10s %s\n' "recipe" "bits/lin.w" "tokens nats/token perplexity"
 printf '%-28s %10s %s\n' "fp32" "32" "$(score "$model/stories260K.onnx")"
 for recipe in "method=absmean granularity=tensor" "method=absmean" \
-              "method=als" "method=itf" "method=itf block-size=32"; do
+              "method=als" "method=itf" "method=itf block-size=32" \
+              "method=absmean int8-layers=lm_head.weight"; do
   (cd "$work" && "$build/bin/terminator-opt" s.mlir \
      --ternary-ternarize="$recipe output-archive=t.tpar" -o t.mlir)
   bits=$("$py" "$here/tools/convert/ternarized_onnx.py" "$model/stories260K.onnx" \

@@ -26,6 +26,10 @@ def TernaryTernarizePass : Pass<"ternary-ternarize", "ModuleOp"> {
     - `itf`: PT²-LLM's asymmetric W ≈ αT + μ with iterative ternary fitting,
       per row (`block-size=0`) or per `block-size` columns.
 
+    Weights named in `int8-layers` (archive entry names) get
+    `#ternary.int<bits = 8>` per row instead: the classifier and other
+    sensitive matrices.
+
     Weights held inline (`dense`, `dense_resource`) give inline codes and
     scales. Weights in the parameter archive (`#ternary.param`) are read from
     the module's archive; codes, scales and offsets go to a new archive,
@@ -61,6 +65,9 @@ def TernaryTernarizePass : Pass<"ternary-ternarize", "ModuleOp"> {
            "Scale granularity for absmean and als: tensor or row">,
     Option<"blockSize", "block-size", "int64_t", /*default=*/"0",
            "Columns per scale group for als and itf (0: one group per row)">,
+    ListOption<"int8Layers", "int8-layers", "std::string",
+               "Archive entry names of weights to keep at int8 per row "
+               "(symmetric absmax) instead of ternary, e.g. the classifier">,
     Option<"outputArchive", "output-archive", "std::string",
            /*default=*/"\"\"",
            "Archive to write when the weights come from an archive">,

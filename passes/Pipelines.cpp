@@ -31,6 +31,9 @@ struct TernarizePipelineOptions
       *this, "block-size",
       llvm::cl::desc("Columns per scale group for als and itf (0: per row)"),
       llvm::cl::init(0)};
+  ListOption<std::string> int8Layers{
+      *this, "int8-layers",
+      llvm::cl::desc("Archive entry names of weights kept at int8 per row")};
   Option<std::string> outputArchive{
       *this, "output-archive",
       llvm::cl::desc("Archive to write when the weights come from an archive"),
@@ -48,6 +51,8 @@ void mlir::terminator::registerPipelines() {
         passOptions.granularityName = options.granularity;
         passOptions.blockSize = options.blockSize;
         passOptions.outputArchive = options.outputArchive;
+        passOptions.int8Layers.assign(options.int8Layers.begin(),
+                                      options.int8Layers.end());
         pm.addPass(ternary::createTernaryTernarizePass(passOptions));
         pm.addPass(createCanonicalizerPass());
       });

@@ -147,7 +147,13 @@ LogicalResult TernaryTernarizePass::ternarize(LinearOp linear) {
   auto param = dyn_cast<ParamAttr>(weight.getValue());
   RankedTensorType weightType = linear.getWeight().getType();
   int64_t n = weightType.getDimSize(0), k = weightType.getDimSize(1);
-  solvers::Result<solvers::TernaryMatrix> q = solve({values->data(), n, k});
+  bool keepInt8 =
+      param && llvm::any_of(int8Layers, [&](const std::string &name) {
+        return name == param.getKey();
+      });
+  solvers::Result<solvers::TernaryMatrix> q =
+      keepInt8 ? solvers::symmetricInt({values->data(), n, k}, 8, 0)
+               : solve({values->data(), n, k});
   if (!q)
     return linear.emitOpError("cannot be ternarized: ") << q.error();
   int64_t groups = q->groupsPerRow();
@@ -171,9 +177,12 @@ LogicalResult TernaryTernarizePass::ternarize(LinearOp linear) {
     offsets = makeWeight(b, loc, metaType, base + ".offsets",
                          bytesOf(q->offsets), TRT_DTYPE_F32, toArchive);
   int64_t block = q->groupSize == k ? 0 : q->groupSize;
-  auto encoding =
-      TernaryEncodingAttr::get(b.getContext(), block,
-                               /*offset=*/bool(offsets), b.getF32Type());
+  WeightEncodingAttrInterface encoding =
+      keepInt8 ? cast<WeightEncodingAttrInterface>(IntEncodingAttr::get(
+                     b.getContext(), 8, /*group=*/0, b.getF32Type()))
+               : cast<WeightEncodingAttrInterface>(TernaryEncodingAttr::get(
+                     b.getContext(), block, /*offset=*/bool(offsets),
+                     b.getF32Type()));
   auto qlinear =
       QLinearOp::create(b, loc, linear.getType(), linear.getInput(), codes,
                         scales, offsets, linear.getBias(), encoding);

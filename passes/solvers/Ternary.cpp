@@ -80,6 +80,34 @@ TernaryMatrix absmean(MatrixView w, Granularity granularity) {
   return q;
 }
 
+Result<TernaryMatrix> symmetricInt(MatrixView w, unsigned bits,
+                                   int64_t groupSize) {
+  if (bits != 4 && bits != 8)
+    return Error{"expects bits = 4 or 8, but got " + std::to_string(bits)};
+  if (groupSize < 0)
+    return Error{"expects a group size >= 0, but got " +
+                 std::to_string(groupSize)};
+  TernaryMatrix q = TernaryMatrix::zeros(w.rows, w.cols, groupSize,
+                                         /*withOffsets=*/false);
+  float qmax = float((1 << (bits - 1)) - 1);
+  int64_t g = q.groupSize;
+  for (int64_t r = 0; r < w.rows; ++r)
+    for (int64_t c0 = 0; c0 < w.cols; c0 += g) {
+      int64_t c1 = std::min(w.cols, c0 + g);
+      float m = 0.0f;
+      for (int64_t c = c0; c < c1; ++c)
+        m = std::max(m, std::fabs(w.at(r, c)));
+      float s = m / qmax;
+      q.scales[size_t(q.groupIndex(r, c0))] = s;
+      for (int64_t c = c0; c < c1; ++c)
+        q.codes[size_t(r * w.cols + c)] =
+            s > 0.0f ? int8_t(std::clamp(std::nearbyint(w.at(r, c) / s), -qmax,
+                                         qmax))
+                     : int8_t(0);
+    }
+  return q;
+}
+
 double relativeFrobeniusError(MatrixView w, const TernaryMatrix &q) {
   double err = 0.0, norm = 0.0;
   for (int64_t r = 0; r < w.rows; ++r)

@@ -69,7 +69,8 @@ struct TernaryMatrix {
   int64_t cols = 0;
   /// Columns per scale group; `cols` for one group per row.
   int64_t groupSize = 0;
-  /// rows x cols codes in {-1, 0, 1}.
+  /// rows x cols codes: {-1, 0, 1} for the ternary quantizers, up to
+  /// ±(2^(bits-1) - 1) for `symmetricInt`.
   std::vector<int8_t> codes;
   /// rows x groupsPerRow() scales.
   std::vector<float> scales;
@@ -100,6 +101,12 @@ enum class Granularity { Tensor, Row };
 /// BitNet b1.58 absmean: s = mean|W| over the tensor or each row,
 /// T = clip(round(W / s), -1, 1). A zero group gets s = 0 and T = 0.
 TernaryMatrix absmean(MatrixView w, Granularity granularity);
+
+/// Symmetric integer quantization for matrices kept above ternary precision:
+/// per group of `groupSize` columns (0: per row), s = max|W| / q with
+/// q = 2^(bits-1) - 1, codes = round(W / s) in [-q, q]. `bits` is 4 or 8.
+Result<TernaryMatrix> symmetricInt(MatrixView w, unsigned bits,
+                                   int64_t groupSize);
 
 /// ‖W − Ŵ‖_F / ‖W‖_F (0 for an all-zero W that is reproduced exactly).
 double relativeFrobeniusError(MatrixView w, const TernaryMatrix &q);

@@ -873,4 +873,24 @@ TEST(HadamardTest, BlockSizes) {
   EXPECT_NE(a, b);
 }
 
+TEST(SymmetricIntTest, Int8PerRowAndInt4PerGroup) {
+  // Row max 2.54 -> s = 0.02; codes round(w / s).
+  std::vector<float> w = {2.54f, -1.0f, 0.011f, 0.0f, 1.0f, -0.5f, 0.25f, 0.0f};
+  auto q8 = symmetricInt({w.data(), 2, 4}, 8, 0);
+  ASSERT_TRUE(q8) << q8.error();
+  EXPECT_FLOAT_EQ(q8->scales[0], 0.02f);
+  EXPECT_EQ(q8->codes[0], 127);
+  EXPECT_EQ(q8->codes[1], -50);
+  EXPECT_EQ(q8->codes[2], 1);
+  EXPECT_EQ(q8->codes[4], 127);
+  EXPECT_LT(relativeFrobeniusError({w.data(), 2, 4}, *q8), 0.01);
+  auto q4 = symmetricInt({w.data(), 2, 4}, 4, 2);
+  ASSERT_TRUE(q4) << q4.error();
+  EXPECT_EQ(q4->groupsPerRow(), 2);
+  EXPECT_EQ(q4->codes[0], 7);
+  EXPECT_EQ(q4->codes[2], 7); // 0.011 is the max of its own group
+  EXPECT_FALSE(symmetricInt({w.data(), 2, 4}, 3, 0));
+  EXPECT_FALSE(symmetricInt({w.data(), 2, 4}, 8, -1));
+}
+
 } // namespace

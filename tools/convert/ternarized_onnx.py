@@ -3,7 +3,9 @@
 values, decoded from an archive written by `terminator-opt
 --ternary-ternarize=output-archive=...`, so that onnxruntime (and
 `reference.py perplexity --onnx`) can measure the quality of a recipe.
-Prints the real bits per linear weight (2-bit codes, f32 scales and offsets).
+Prints the real bits per linear weight: 2-bit codes for ternary matrices,
+8 bits for int8 ones (codes beyond ±1: absmax scaling puts ±127 in every
+nonzero row), plus f32 scales and offsets.
 
     ternarized_onnx.py MODEL.onnx TERNARY.tpar -o OUT.onnx
 """
@@ -32,7 +34,9 @@ def main():
     weights = bits = 0
     replaced = 0
     for name in sorted(n[:-len(".codes")] for n in entries if n.endswith(".codes")):
-        codes = entries[name + ".codes"].astype(np.float32)      # [N, K]
+        raw = entries[name + ".codes"]
+        code_bits = 8 if np.abs(raw.astype(np.int16)).max(initial=0) > 1 else 2
+        codes = raw.astype(np.float32)                             # [N, K]
         scales = entries[name + ".scales"]                         # [N, G]
         offsets = entries.get(name + ".offsets")
         n, k = codes.shape
@@ -53,7 +57,7 @@ def main():
         inits[name].CopyFrom(numpy_helper.from_array(
             np.ascontiguousarray(new, dtype=np.float32), name))
         weights += n * k
-        bits += n * k * 2 + scales.size * 32 + (
+        bits += n * k * code_bits + scales.size * 32 + (
             offsets.size * 32 if offsets is not None else 0)
         replaced += 1
     if not replaced:
