@@ -26,6 +26,11 @@ def TernaryTernarizePass : Pass<"ternary-ternarize", "ModuleOp"> {
     - `itf`: PT²-LLM's asymmetric W ≈ αT + μ with iterative ternary fitting,
       per row (`block-size=0`) or per `block-size` columns.
 
+    With `report=FILE` the pass writes one JSON record per layer (name,
+    shape, method, encoding, real bits per weight with scales and offsets
+    counted, relative Frobenius error, sparsity, code balance) and prints
+    the same as a table on stderr.
+
     Weights named in `int8-layers` (archive entry names) get
     `#ternary.int<bits = 8>` per row instead: the classifier and other
     sensitive matrices.
@@ -71,6 +76,9 @@ def TernaryTernarizePass : Pass<"ternary-ternarize", "ModuleOp"> {
     Option<"outputArchive", "output-archive", "std::string",
            /*default=*/"\"\"",
            "Archive to write when the weights come from an archive">,
+    Option<"report", "report", "std::string", /*default=*/"\"\"",
+           "Write a per-layer report as JSON to this file, and print it as a "
+           "table on stderr">,
   ];
   let dependentDialects = ["::mlir::ternary::TernaryDialect"];
 }

@@ -31,6 +31,10 @@ struct TernarizePipelineOptions
       *this, "block-size",
       llvm::cl::desc("Columns per scale group for als and itf (0: per row)"),
       llvm::cl::init(0)};
+  Option<std::string> report{
+      *this, "report",
+      llvm::cl::desc("Per-layer report: JSON to this file, a table on stderr"),
+      llvm::cl::init("")};
   ListOption<std::string> int8Layers{
       *this, "int8-layers",
       llvm::cl::desc("Archive entry names of weights kept at int8 per row")};
@@ -51,6 +55,7 @@ void mlir::terminator::registerPipelines() {
         passOptions.granularityName = options.granularity;
         passOptions.blockSize = options.blockSize;
         passOptions.outputArchive = options.outputArchive;
+        passOptions.report = options.report;
         passOptions.int8Layers.assign(options.int8Layers.begin(),
                                       options.int8Layers.end());
         pm.addPass(ternary::createTernaryTernarizePass(passOptions));

@@ -8,6 +8,7 @@
 #include "passes/Passes.h"
 #include "passes/solvers/Als.h"
 #include "passes/solvers/Asymmetric.h"
+#include "passes/solvers/Metrics.h"
 #include "passes/solvers/Ternary.h"
 #include "terminator/runtime.h"
 
@@ -17,6 +18,11 @@
 #include "mlir/IR/DialectResourceBlobManager.h"
 #include "llvm/ADT/ScopeExit.h"
 #include "llvm/ADT/StringSet.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Format.h"
+#include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/JSON.h"
+#include "llvm/Support/raw_ostream.h"
 
 #define DEBUG_TYPE "ternary-ternarize"
 
@@ -44,7 +50,11 @@ private:
                    StringRef key, ArrayRef<char> bytes, trt_dtype dtype,
                    bool toArchive);
 
+  /// Writes `records` to `report` (JSON) and as a table to stderr.
+  LogicalResult writeReport(ModuleOp module);
+
   solvers::Granularity granularity = solvers::Granularity::Row;
+  llvm::json::Array records;
   trt_archive *input = nullptr;
   trt_writer *writer = nullptr;
   std::string inputPath;
@@ -186,10 +196,63 @@ LogicalResult TernaryTernarizePass::ternarize(LinearOp linear) {
   auto qlinear =
       QLinearOp::create(b, loc, linear.getType(), linear.getInput(), codes,
                         scales, offsets, linear.getBias(), encoding);
+  if (!report.empty()) {
+    solvers::MatrixView view{values->data(), n, k};
+    solvers::CodeBalance balance = solvers::codeBalance(*q);
+    std::string encodingText;
+    llvm::raw_string_ostream os(encodingText);
+    os << encoding;
+    records.push_back(llvm::json::Object{
+        {"name", param ? param.getKey().str() : std::string("(inline)")},
+        {"rows", n},
+        {"cols", k},
+        {"method", keepInt8 ? std::string("int8") : std::string(method)},
+        {"encoding", encodingText},
+        {"bits_per_weight", encoding.getBitsPerWeight(n, k)},
+        {"relative_frobenius_error", solvers::relativeFrobeniusError(view, *q)},
+        {"sparsity", solvers::sparsity(*q)},
+        {"code_balance",
+         llvm::json::Array{balance.minusOne, balance.zero, balance.plusOne}}});
+  }
   linear.replaceAllUsesWith(qlinear.getResult());
   linear.erase();
   if (weight->use_empty())
     weight.erase();
+  return success();
+}
+
+LogicalResult TernaryTernarizePass::writeReport(ModuleOp module) {
+  double bits = 0, weights = 0;
+  llvm::errs() << llvm::format("%-40s %11s %-8s %9s %9s %8s\n", "layer",
+                               "shape", "method", "bits/w", "rel.frob",
+                               "zeros");
+  for (const llvm::json::Value &v : records) {
+    const llvm::json::Object &r = *v.getAsObject();
+    int64_t n = *r.getInteger("rows"), k = *r.getInteger("cols");
+    std::string shape = std::to_string(n) + "x" + std::to_string(k);
+    llvm::errs() << llvm::format(
+        "%-40s %11s %-8s %9.3f %9.4f %8.3f\n",
+        r.getString("name")->str().c_str(), shape.c_str(),
+        r.getString("method")->str().c_str(), *r.getNumber("bits_per_weight"),
+        *r.getNumber("relative_frobenius_error"), *r.getNumber("sparsity"));
+    bits += *r.getNumber("bits_per_weight") * double(n * k);
+    weights += double(n * k);
+  }
+  double mean = weights > 0 ? bits / weights : 0.0;
+  llvm::errs() << llvm::format("%zu layers, %.0f weights, %.3f real bits per "
+                               "linear weight\n",
+                               records.size(), weights, mean);
+  llvm::json::Object doc{{"layers", std::move(records)},
+                         {"linear_weights", weights},
+                         {"bits_per_linear_weight", mean}};
+  if (llvm::Error e = llvm::writeToOutput(report, [&](llvm::raw_ostream &os) {
+        os << llvm::formatv("{0:2}", llvm::json::Value(std::move(doc))) << "\n";
+        return llvm::Error::success();
+      })) {
+    module.emitError("ternary-ternarize: cannot write the report ")
+        << report << ": " << llvm::toString(std::move(e));
+    return failure();
+  }
   return success();
 }
 
@@ -257,6 +320,8 @@ void TernaryTernarizePass::runOnOperation() {
   for (LinearOp linear : linears)
     failedAny |= failed(ternarize(linear));
   if (failedAny || writeFailed)
+    return signalPassFailure();
+  if (!report.empty() && failed(writeReport(module)))
     return signalPassFailure();
   if (!usesArchive)
     return;
