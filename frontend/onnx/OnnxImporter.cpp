@@ -819,6 +819,17 @@ struct Attrs {
   }
 };
 
+/// The output of Shape on a tensor of `shape`: its dimensions from the
+/// `start` attribute to the `end` attribute (negative counts from the end).
+HostTensor shapeResult(ArrayRef<int64_t> shape, const Attrs &attrs) {
+  int64_t rank = shape.size();
+  int64_t start = attrs.i("start", 0), end = attrs.i("end", rank);
+  start = std::clamp<int64_t>(start < 0 ? start + rank : start, 0, rank);
+  end = std::clamp<int64_t>(end < 0 ? end + rank : end, 0, rank);
+  return HostTensor::ints(
+      shape.slice(start, std::max<int64_t>(end - start, 0)));
+}
+
 /// Normalizes a possibly negative axis; -1 if out of range.
 int64_t normAxis(int64_t axis, int64_t rank) {
   if (axis < 0)
@@ -1182,13 +1193,7 @@ LogicalResult Importer::foldNode(const ::onnx::NodeProto &node,
       }
     result(std::move(t));
   } else if (op == "Shape" && need(1)) {
-    int64_t rank = in[0]->shape.size();
-    int64_t start = attrs.i("start", 0), end = attrs.i("end", rank);
-    start = std::clamp<int64_t>(start < 0 ? start + rank : start, 0, rank);
-    end = std::clamp<int64_t>(end < 0 ? end + rank : end, 0, rank);
-    result(
-        HostTensor::ints(ArrayRef(in[0]->shape)
-                             .slice(start, std::max<int64_t>(end - start, 0))));
+    result(shapeResult(in[0]->shape, attrs));
   } else if (op == "Size" && need(1)) {
     result(HostTensor::scalar(double(in[0]->numElements()),
                               int32_t(ElemType::Int64)));
@@ -1476,21 +1481,8 @@ LogicalResult Importer::importNode(const ::onnx::NodeProto &node) {
 
   // Shape ops on a run-time or archive value need only its static shape.
   if (op == "Shape" && ins.size() >= 1 && ins[0] && !ins[0]->constant) {
-    HostTensor shapeOnly;
-    shapeOnly.shape.assign(typeOf(ins[0]).getShape().begin(),
-                           typeOf(ins[0]).getShape().end());
-    HostTensor *in0 = &shapeOnly;
-    bool folded;
-    // Shape of a tensor whose data is not known: fold on its shape alone.
-    shapeOnly.type = int32_t(ElemType::Float);
-    shapeOnly.f.clear();
-    int64_t rank = shapeOnly.shape.size();
-    int64_t start = attrs.i("start", 0), end = attrs.i("end", rank);
-    start = std::clamp<int64_t>(start < 0 ? start + rank : start, 0, rank);
-    end = std::clamp<int64_t>(end < 0 ? end + rank : end, 0, rank);
-    slots[node.output(0)].constant = HostTensor::ints(
-        ArrayRef(in0->shape).slice(start, std::max<int64_t>(end - start, 0)));
-    (void)folded;
+    slots[node.output(0)].constant =
+        shapeResult(typeOf(ins[0]).getShape(), attrs);
     return success();
   }
   if (op == "Size" && ins.size() >= 1 && ins[0] && !ins[0]->constant) {
