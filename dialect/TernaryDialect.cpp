@@ -10,6 +10,7 @@
 
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinOps.h"
+#include "mlir/Interfaces/FunctionInterfaces.h"
 
 using namespace mlir;
 using namespace mlir::ternary;
@@ -26,6 +27,15 @@ void TernaryDialect::initialize() {
 
 LogicalResult TernaryDialect::verifyOperationAttribute(Operation *op,
                                                        NamedAttribute attr) {
+  if (attr.getName() == getParamsAttrName()) {
+    auto names = dyn_cast<ArrayAttr>(attr.getValue());
+    if (!isa<FunctionOpInterface>(op) || !names ||
+        !llvm::all_of(names, [](Attribute a) { return isa<StringAttr>(a); }))
+      return op->emitError("'")
+             << getParamsAttrName()
+             << "' must be an array of archive entry names on a function";
+    return success();
+  }
   if (attr.getName() != getArchiveAttrName())
     return op->emitError("unknown ternary dialect attribute '")
            << attr.getName().getValue() << "'";

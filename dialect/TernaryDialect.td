@@ -37,6 +37,12 @@ def Ternary_Dialect : Dialect {
     static constexpr ::llvm::StringLiteral getArchiveAttrName() {
       return ::llvm::StringLiteral("ternary.archive");
     }
+
+    /// Name of the function attribute listing the archive entries passed
+    /// as its trailing arguments (`ternary-params-to-arguments`).
+    static constexpr ::llvm::StringLiteral getParamsAttrName() {
+      return ::llvm::StringLiteral("ternary.params");
+    }
   }];
   let hasOperationAttrVerify = 1;
 }

@@ -40,4 +40,34 @@ def ConvertTernaryToLinalgPass : Pass<"convert-ternary-to-linalg"> {
   ];
 }
 
+def TernaryParamsToArgumentsPass
+    : Pass<"ternary-params-to-arguments", "::mlir::ModuleOp"> {
+  let summary = "Turn archive weights into function arguments, for AOT code";
+  let description = [{
+    A compiled program maps the parameter archive at start-up and hands each
+    weight to the model's functions as a buffer, so that no weight is copied
+    into the object file. This pass prepares that: in every function, each
+    distinct `ternary.weight #ternary.param<"NAME">` becomes a new trailing
+    function argument of the weight's type, and the function gets the
+    attribute `ternary.params = ["NAME", ...]` listing the archive entries
+    of those arguments in order.
+
+    ```mlir
+    func.func @f(%x: tensor<1x4xf32>) -> tensor<1x2xf32> {
+      %w = ternary.weight #ternary.param<"w"> : tensor<2x4xf32>
+      ...
+    // becomes
+    func.func @f(%x: tensor<1x4xf32>, %w: tensor<2x4xf32>) -> tensor<1x2xf32>
+        attributes {ternary.params = ["w"]} {
+    ```
+
+    #### Input invariant
+    - Functions have bodies (no declarations use archive weights).
+
+    #### Output IR
+    - No `ternary.weight` with a `#ternary.param` value remains; inline
+      weights are left alone.
+  }];
+}
+
 #endif // TERMINATOR_LOWERING_PASSES_TD

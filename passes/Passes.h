@@ -27,6 +27,10 @@ namespace mlir::terminator {
 /// `terminator-opt --help` lists them.
 void registerPipelines();
 
+/// Adds the passes of `terminator-aot-to-llvm` (an imported model to the
+/// LLVM dialect for an AOT program) to `pm`.
+void buildAotToLLVMPipeline(OpPassManager &pm);
+
 } // namespace mlir::terminator
 
 #endif // TERMINATOR_PASSES_PASSES_H

@@ -45,6 +45,22 @@ struct TernarizePipelineOptions
 };
 } // namespace
 
+void mlir::terminator::buildAotToLLVMPipeline(OpPassManager &pm) {
+  const char *pipeline =
+      "ternary-params-to-arguments,convert-ternary-to-linalg,canonicalize,"
+      "one-shot-bufferize{bufferize-function-boundaries "
+      "function-boundary-type-conversion=identity-layout-map},"
+      "buffer-results-to-out-params{hoist-static-allocs modify-public-functions},"
+      "buffer-deallocation-pipeline,canonicalize,"
+      "convert-linalg-to-loops,convert-scf-to-cf,"
+      "expand-strided-metadata,lower-affine,finalize-memref-to-llvm,"
+      "convert-math-to-libm,convert-math-to-llvm,convert-arith-to-llvm,"
+      "convert-index-to-llvm,convert-func-to-llvm,convert-cf-to-llvm,"
+      "reconcile-unrealized-casts";
+  if (failed(parsePassPipeline(pipeline, pm, llvm::errs())))
+    llvm::report_fatal_error("terminator-aot-to-llvm: bad built-in pipeline");
+}
+
 void mlir::terminator::registerPipelines() {
   PassPipelineRegistration<TernarizePipelineOptions>(
       "terminator-ternarize",
@@ -82,4 +98,13 @@ void mlir::terminator::registerPipelines() {
           llvm::report_fatal_error("terminator-reference-to-llvm: bad "
                                    "built-in pipeline");
       });
+
+  // The ahead-of-time path of terminator-compile: archive weights become
+  // function arguments (the program maps the archive), results become
+  // caller-owned out-parameters, every temporary buffer is freed.
+  PassPipelineRegistration<>(
+      "terminator-aot-to-llvm",
+      "Lower an imported model to the LLVM dialect for an AOT program: "
+      "weights and results as arguments, C interface wrappers",
+      [](OpPassManager &pm) { buildAotToLLVMPipeline(pm); });
 }

@@ -53,6 +53,15 @@ private:
   /// Writes `records` to `report` (JSON) and as a table to stderr.
   LogicalResult writeReport(ModuleOp module);
 
+  /// What an archive weight became, so that a weight shared by several
+  /// functions (specializations of one model) is solved and written once.
+  struct Done {
+    WeightEncodingAttrInterface encoding;
+    int64_t groups;
+    bool hasOffsets;
+  };
+  llvm::StringMap<Done> done;
+
   solvers::Granularity granularity = solvers::Granularity::Row;
   llvm::json::Array records;
   trt_archive *input = nullptr;
@@ -150,6 +159,39 @@ Value TernaryTernarizePass::makeWeight(OpBuilder &b, Location loc,
 }
 
 LogicalResult TernaryTernarizePass::ternarize(LinearOp linear) {
+  if (auto w = linear.getWeight().getDefiningOp<WeightOp>()) {
+    auto param = dyn_cast<ParamAttr>(w.getValue());
+    auto it = param ? done.find(param.getKey()) : done.end();
+    if (it != done.end()) {
+      // Solved already for another function: refer to the same entries.
+      OpBuilder b(linear);
+      Location loc = linear.getLoc();
+      int64_t n = linear.getWeight().getType().getDimSize(0);
+      int64_t k = linear.getWeight().getType().getDimSize(1);
+      auto entry = [&](StringRef suffix, RankedTensorType type) -> Value {
+        return WeightOp::create(
+            b, loc,
+            cast<TypedAttr>(ParamAttr::get(
+                b.getContext(), (param.getKey() + suffix).str(), type)));
+      };
+      auto metaType =
+          RankedTensorType::get({n, it->second.groups}, b.getF32Type());
+      Value codes =
+          entry(".codes", RankedTensorType::get({n, k}, b.getI8Type()));
+      Value scales = entry(".scales", metaType);
+      Value offsets =
+          it->second.hasOffsets ? entry(".offsets", metaType) : Value();
+      auto qlinear = QLinearOp::create(b, loc, linear.getType(),
+                                       linear.getInput(), codes, scales,
+                                       offsets, linear.getBias(),
+                                       it->second.encoding);
+      linear.replaceAllUsesWith(qlinear.getResult());
+      linear.erase();
+      if (w->use_empty())
+        w.erase();
+      return success();
+    }
+  }
   FailureOr<SmallVector<float>> values = readWeight(linear);
   if (failed(values))
     return failure();
@@ -196,6 +238,8 @@ LogicalResult TernaryTernarizePass::ternarize(LinearOp linear) {
   auto qlinear =
       QLinearOp::create(b, loc, linear.getType(), linear.getInput(), codes,
                         scales, offsets, linear.getBias(), encoding);
+  if (param)
+    done[param.getKey()] = Done{encoding, groups, bool(offsets)};
   if (!report.empty()) {
     solvers::MatrixView view{values->data(), n, k};
     solvers::CodeBalance balance = solvers::codeBalance(*q);

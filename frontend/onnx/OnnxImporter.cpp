@@ -84,6 +84,7 @@ public:
   ~Importer() { trt_writer_destroy(writer); }
 
   FailureOr<OwningOpRef<ModuleOp>> run();
+  FailureOr<OnnxModelInfo> describe();
 
 private:
   //===--- diagnostics ---===//
@@ -141,6 +142,10 @@ private:
   /// Position of the node being imported, for messages about unnamed nodes.
   int64_t nodeIndex = 0;
   trt_writer *writer = nullptr;
+  /// The `key_mask` argument (OnnxImportOptions::keyMaskLength), and how
+  /// many softmaxes it reached.
+  Value keyMask;
+  int64_t maskedSoftmaxes = 0;
   llvm::StringMap<Slot> slots;
   /// Initializers consumed as the weight of a linear layer, and whether they
   /// are used in any other way too.
@@ -408,6 +413,8 @@ Importer::toHostTensor(const ::onnx::TensorProto &tensor) {
 LogicalResult Importer::writeParam(StringRef name, int32_t type,
                                    ArrayRef<int64_t> shape, const char *bytes,
                                    uint64_t size, bool transposeIt) {
+  if (!writer)
+    return success(); // a specialization of a model already archived
   char err[TRT_ERROR_MESSAGE_SIZE];
   std::vector<uint64_t> dims(shape.begin(), shape.end());
   std::vector<char> transposed;
@@ -481,7 +488,8 @@ LogicalResult Importer::importInitializers() {
   }
 
   char err[TRT_ERROR_MESSAGE_SIZE];
-  if (trt_writer_create(options.archivePath.c_str(), &writer, err,
+  if (!options.archivePath.empty() &&
+      trt_writer_create(options.archivePath.c_str(), &writer, err,
                         sizeof(err)) != TRT_OK)
     return error() << "cannot create the parameter archive: " << err;
 
@@ -506,7 +514,7 @@ LogicalResult Importer::importInitializers() {
       slot.constant = std::move(*host);
     } else {
       InitializerData data;
-      if (failed(readInitializer(tensor, data)))
+      if (writer && failed(readInitializer(tensor, data)))
         return failure();
       slot.paramType = tensor.data_type();
       slot.paramShape.assign(tensor.dims().begin(), tensor.dims().end());
@@ -1821,6 +1829,23 @@ LogicalResult Importer::importNode(const ::onnx::NodeProto &node) {
     // the imported program lowers with ordinary passes.
     SmallVector<int64_t> xs = shapeOf(x);
     auto ft = cast<FloatType>(elemOf(x));
+    if (keyMask && axis == rank - 1 && xs[axis] == options.keyMaskLength) {
+      // Cache slots without a token get -inf before the softmax (see
+      // OnnxImportOptions::keyMaskLength).
+      Value mask = keyMask;
+      if (!ft.isF32())
+        mask = elementwise({keyMask}, {options.keyMaskLength}, ft,
+                           [&](OpBuilder &b, Location loc, ValueRange a) {
+                             return arith::TruncFOp::create(b, loc, ft, a[0])
+                                 .getResult();
+                           });
+      x = elementwise({x, mask}, xs, ft,
+                      [](OpBuilder &b, Location loc, ValueRange a) {
+                        return arith::AddFOp::create(b, loc, a[0], a[1])
+                            .getResult();
+                      });
+      ++maskedSoftmaxes;
+    }
     Value max = reduce(x, {axis}, /*keepDims=*/true, "max");
     Value e = elementwise({x, max}, xs, ft,
                           [](OpBuilder &b, Location loc, ValueRange a) {
@@ -2188,6 +2213,8 @@ LogicalResult Importer::importGraph(func::FuncOp func) {
       continue; // an initializer listed as an input (old IR versions)
     slots[input.name()].value = entry->getArgument(argIndex++);
   }
+  if (options.keyMaskLength > 0)
+    keyMask = entry->getArgument(argIndex++);
   for (const auto &node : graph.node()) {
     if (failed(importNode(node)))
       return failure();
@@ -2248,6 +2275,9 @@ FailureOr<OwningOpRef<ModuleOp>> Importer::run() {
     }
     argTypes.push_back(tensorType(shape, tt.elem_type()));
   }
+  if (options.keyMaskLength > 0)
+    argTypes.push_back(
+        RankedTensorType::get({options.keyMaskLength}, builder.getF32Type()));
 
   OwningOpRef<ModuleOp> module = ModuleOp::create(fileLoc);
   module->getOperation()->setAttr(
@@ -2259,11 +2289,54 @@ FailureOr<OwningOpRef<ModuleOp>> Importer::run() {
                                    builder.getFunctionType(argTypes, {}));
   if (failed(importGraph(func)))
     return failure();
+  if (options.keyMaskLength > 0 && maskedSoftmaxes == 0)
+    return error() << "no Softmax reduces a last axis of length "
+                   << options.keyMaskLength
+                   << ", so the key mask has nothing to mask; is this a "
+                      "decoder whose attention spans the past plus the new "
+                      "tokens?";
 
   char err[TRT_ERROR_MESSAGE_SIZE];
-  if (trt_writer_finish(writer, err, sizeof(err)) != TRT_OK)
+  if (writer && trt_writer_finish(writer, err, sizeof(err)) != TRT_OK)
     return error() << "cannot finish the parameter archive: " << err;
   return module;
+}
+
+FailureOr<OnnxModelInfo> Importer::describe() {
+  if (failed(loadModel()))
+    return failure();
+  const ::onnx::GraphProto &graph = model.graph();
+  llvm::StringSet<> initializers;
+  for (const auto &t : graph.initializer())
+    initializers.insert(t.name());
+  auto convert = [](const ::onnx::ValueInfoProto &v) {
+    OnnxValueInfo info;
+    info.name = v.name();
+    if (v.type().has_tensor_type()) {
+      const auto &tt = v.type().tensor_type();
+      info.elemType = tt.elem_type();
+      for (const auto &d : tt.shape().dim()) {
+        info.dims.push_back(d.has_dim_value() ? d.dim_value() : -1);
+        info.dimNames.push_back(d.has_dim_value() ? "" : d.dim_param());
+      }
+    }
+    return info;
+  };
+  OnnxModelInfo info;
+  for (const auto &input : graph.input())
+    if (!initializers.contains(input.name()))
+      info.inputs.push_back(convert(input));
+  for (const auto &output : graph.output())
+    info.outputs.push_back(convert(output));
+  for (const auto &prop : model.metadata_props())
+    info.metadata[prop.key()] = prop.value();
+  return info;
+}
+
+FailureOr<OnnxModelInfo>
+mlir::terminator::describeOnnxModel(MLIRContext &context, StringRef path) {
+  Importer importer(context, path, OnnxImportOptions());
+  return importer.describe();
 }
 
 FailureOr<OwningOpRef<ModuleOp>>

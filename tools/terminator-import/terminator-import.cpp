@@ -37,6 +37,13 @@ static cl::list<std::string>
     dims("dim", cl::desc("Size of a symbolic input dimension, NAME=N"),
          cl::value_desc("NAME=N"));
 
+static cl::opt<int64_t> keyMaskLength(
+    "key-mask-length",
+    cl::desc("Add a last argument key_mask : tensor<N x f32>, added before "
+             "every Softmax over a last axis of length N (a fixed-length KV "
+             "cache; 0: none)"),
+    cl::value_desc("N"), cl::init(0));
+
 int main(int argc, char **argv) {
   InitLLVM init(argc, argv);
   cl::ParseCommandLineOptions(
@@ -57,6 +64,11 @@ int main(int argc, char **argv) {
     }
     options.dimSizes[name] = size;
   }
+  if (keyMaskLength < 0) {
+    errs() << "terminator-import: error: --key-mask-length expects N >= 0\n";
+    return 2;
+  }
+  options.keyMaskLength = keyMaskLength;
   SmallString<256> archive(archivePath);
   if (archive.empty()) {
     archive = outputPath;

@@ -247,6 +247,80 @@ const char *trt_writer_temp_path(const trt_writer *writer);
 /// NULL is ignored.
 void trt_writer_destroy(trt_writer *writer);
 
+/*===----------------------------------------------------------------------===*\
+|* Compiled programs                                                          *|
+|*                                                                            *|
+|* terminator-compile emits the model's functions and one `trt_model_info`    *|
+|* named `trt_model` describing them; the runtime's `main` (library           *|
+|* `terminator_program`) maps the weight archive, checks it against this      *|
+|* description and the CPU, and runs the commands generate / perplexity /     *|
+|* bench. docs/compile.md describes the contract.                             *|
+\*===----------------------------------------------------------------------===*/
+
+/// Version of the structures below; a program and its runtime must agree.
+#define TRT_MODEL_ABI_VERSION 1
+/// Largest rank of a function argument.
+#define TRT_MAX_ARG_RANK 8
+
+/// What a function argument means to the runtime.
+typedef enum trt_arg_role {
+  TRT_ARG_INPUT_IDS = 1,      /* int64 [1, S] token ids */
+  TRT_ARG_POSITION_IDS = 2,   /* int64 [1, S] positions */
+  TRT_ARG_ATTENTION_MASK = 3, /* int64 [1, P+S], 1 = attend */
+  TRT_ARG_PAST_KEY = 4,       /* f32 [1, kv heads, P, head dim] */
+  TRT_ARG_PAST_VALUE = 5,
+  TRT_ARG_KEY_MASK = 6,       /* f32 [P+S], 0 = attend, -inf = skip */
+  TRT_ARG_PARAM = 7,          /* an archive entry, by name */
+  TRT_ARG_LOGITS = 8,         /* out: f32 [1, S, vocab] */
+  TRT_ARG_PRESENT_KEY = 9,    /* out: f32 [1, kv heads, P+S, head dim] */
+  TRT_ARG_PRESENT_VALUE = 10,
+  TRT_ARG_FORCE_32BIT = 0x7FFFFFFF,
+} trt_arg_role;
+
+/// One argument of a compiled function: a buffer of `dtype` and `shape`,
+/// passed as a pointer to an MLIR memref descriptor (identity layout).
+typedef struct trt_arg {
+  int32_t role;  /* trt_arg_role */
+  int32_t layer; /* for past / present keys and values */
+  int32_t dtype; /* trt_dtype */
+  int32_t rank;
+  int64_t shape[TRT_MAX_ARG_RANK];
+  const char *name; /* the archive entry (TRT_ARG_PARAM) or ONNX name */
+} trt_arg;
+
+/// One compiled specialization of the model: `seq_len` new tokens after
+/// `past_len` cached ones. `call(args)` takes one memref descriptor pointer
+/// per argument, in the order of `args`.
+typedef struct trt_function {
+  const char *name;
+  void (*call)(void **args);
+  int32_t seq_len;
+  int32_t past_len;
+  int32_t num_args;
+  const trt_arg *args;
+} trt_function;
+
+/// Everything a compiled program knows about its model.
+typedef struct trt_model_info {
+  int32_t abi_version; /* TRT_MODEL_ABI_VERSION */
+  const char *model_name;
+  const char *target;       /* e.g. "x86-64-v4" */
+  const char *cpu_features; /* required, comma-separated, e.g. "avx2,fma" */
+  const char *archive_name; /* default weights file, next to the program */
+  const char *tokenizer;    /* "llama2c" or "gpt2" */
+  const char *weights_description; /* e.g. "ternary absmean/row, 2.43 b/w" */
+  int32_t vocab_size;
+  int32_t context_length;
+  int32_t num_layers;
+  int32_t bos, eos;
+  int32_t num_functions;
+  const trt_function *functions;
+} trt_model_info;
+
+/// The runtime's entry point for compiled programs: parses the command line
+/// (`generate`, `perplexity`, `bench`), runs it and returns the exit code.
+int trt_program_main(const trt_model_info *model, int argc, char **argv);
+
 #ifdef __cplusplus
 } /* extern "C" */
 #endif

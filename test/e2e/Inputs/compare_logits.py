@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Compares the values printed by printMemrefF32 (one or more memrefs, in
-order) with a reference file.
+order), or a plain table of numbers, with a reference file.
 
     compare_logits.py PRINTED.txt REFERENCE.{txt,npy} --rtol R
 
@@ -26,7 +26,8 @@ def main():
     a = p.parse_args()
     text = open(a.printed).read()
     if "data =" not in text:
-        sys.exit(f"compare_logits.py: {a.printed}: no printed memref")
+        # A plain table of numbers (a compiled program's `logits` command).
+        text = "Unranked Memref data = " + text
     number = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?|[-+]?nan|[-+]?inf"
     # Every printed memref, in order: the values follow "data =" up to the
     # next "Unranked Memref" header.

@@ -1,0 +1,992 @@
+//===- Driver.cpp - terminator-compile: ONNX to a native program ----------===//
+//
+// Part of TerMinator.
+//
+// Stages (each prints one progress line):
+//   1. read the model's interface and pick the specializations (prefill
+//      lengths, one decode step over a fixed-length KV cache);
+//   2. import each specialization with the ONNX frontend (the first writes
+//      the weights' archive) into one module;
+//   3. ternarize (terminator-ternarize), unless --no-ternarize;
+//   4. write the program's archive: the weights the functions use, the
+//      tokenizer;
+//   5. lower (terminator-aot-to-llvm), translate to LLVM IR, optimize and
+//      emit an object for the target;
+//   6. link it with the runtime and a generated model description.
+// Everything is written in a temporary folder next to the output and moved
+// into place at the end, so a failure leaves nothing behind.
+//
+//===----------------------------------------------------------------------===//
+
+#include "tools/terminator-compile/Driver.h"
+
+#include "dialect/TernaryAttrs.h"
+#include "dialect/TernaryDialect.h"
+#include "dialect/TernaryOps.h"
+#include "frontend/onnx/OnnxImporter.h"
+#include "lowering/Passes.h"
+#include "passes/Passes.h"
+#include "terminator/runtime.h"
+
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
+#include "mlir/Dialect/Bufferization/Transforms/FuncBufferizableOpInterfaceImpl.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/InitAllDialects.h"
+#include "mlir/InitAllExtensions.h"
+#include "mlir/InitAllPasses.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Target/LLVMIR/Dialect/All.h"
+#include "mlir/Target/LLVMIR/Export.h"
+
+#include "llvm/ADT/ScopeExit.h"
+#include "llvm/ADT/StringExtras.h"
+#include "llvm/ADT/StringSet.h"
+#include "llvm/IR/IRBuilder.h"
+#include "llvm/IR/LegacyPassManager.h"
+#include "llvm/IR/Module.h"
+#include "llvm/IR/Verifier.h"
+#include "llvm/MC/TargetRegistry.h"
+#include "llvm/Passes/PassBuilder.h"
+#include "llvm/Support/Base64.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/Program.h"
+#include "llvm/Support/SourceMgr.h"
+#include "llvm/Support/TargetSelect.h"
+#include "llvm/Support/raw_ostream.h"
+#include "llvm/Target/TargetMachine.h"
+#include "llvm/TargetParser/Host.h"
+#include "llvm/TargetParser/Triple.h"
+
+#include <chrono>
+#include <cmath>
+#include <optional>
+
+using namespace mlir;
+using namespace mlir::terminator;
+using llvm::StringRef;
+
+namespace {
+
+//===----------------------------------------------------------------------===//
+// Diagnostics and progress
+//===----------------------------------------------------------------------===//
+
+llvm::raw_ostream &error() {
+  return llvm::errs() << "terminator-compile: error: ";
+}
+
+/// Prints "[k/n] what" when a stage starts and its time when the next does.
+class Progress {
+public:
+  explicit Progress(int stages) : stages(stages) {}
+  ~Progress() { finish(); }
+  void stage(const llvm::Twine &what) {
+    finish();
+    llvm::errs() << "[" << ++index << "/" << stages << "] " << what << " ... ";
+    llvm::errs().flush();
+    start = std::chrono::steady_clock::now();
+    open = true;
+  }
+  void finish() {
+    if (!open)
+      return;
+    double s = std::chrono::duration<double>(std::chrono::steady_clock::now() -
+                                             start)
+                   .count();
+    llvm::errs() << llvm::format("%.1f s\n", s);
+    open = false;
+  }
+  /// Ends the line of a failed stage, so the error starts on its own line.
+  void fail() {
+    if (open)
+      llvm::errs() << "failed\n";
+    open = false;
+  }
+
+private:
+  int stages, index = 0;
+  bool open = false;
+  std::chrono::steady_clock::time_point start;
+};
+
+//===----------------------------------------------------------------------===//
+// The model's interface
+//===----------------------------------------------------------------------===//
+
+/// One graph input or output and what it means to the runtime.
+struct Port {
+  std::string name;
+  trt_arg_role role;
+  int32_t layer = 0;
+};
+
+/// What terminator-compile needs to know about a decoder's ONNX interface.
+struct Interface {
+  std::vector<Port> inputs, outputs;
+  std::string seqDim, pastDim, maskDim; // symbolic dimension names
+  bool hasCache = false;
+  int64_t vocab = 0, layers = 0, context = 0;
+  int32_t bos = 1, eos = 2;
+};
+
+/// Parses "past_key_values.3.key" into (3, key?); false if not of that form.
+bool parseCacheName(StringRef name, StringRef prefix, int32_t &layer,
+                    bool &isKey) {
+  if (!name.consume_front(prefix))
+    return false;
+  auto [num, kind] = name.split('.');
+  unsigned l;
+  if (num.getAsInteger(10, l) || (kind != "key" && kind != "value"))
+    return false;
+  layer = int32_t(l);
+  isKey = kind == "key";
+  return true;
+}
+
+std::optional<Interface> analyzeInterface(const OnnxModelInfo &info,
+                                          const CompileOptions &options,
+                                          StringRef path) {
+  Interface iface;
+  auto bad = [&]() -> llvm::raw_ostream & {
+    return error() << path << ": ";
+  };
+  for (const OnnxValueInfo &in : info.inputs) {
+    Port port{in.name, TRT_ARG_INPUT_IDS};
+    int32_t layer;
+    bool isKey;
+    if (in.name == "input_ids") {
+      if (in.dims.size() != 2 || in.dimNames[1].empty()) {
+        bad() << "input 'input_ids' must be [batch, sequence_length] with a "
+                 "symbolic sequence length";
+        return std::nullopt;
+      }
+      iface.seqDim = in.dimNames[1];
+    } else if (in.name == "position_ids") {
+      port.role = TRT_ARG_POSITION_IDS;
+    } else if (in.name == "attention_mask") {
+      port.role = TRT_ARG_ATTENTION_MASK;
+      if (in.dims.size() == 2 && !in.dimNames[1].empty())
+        iface.maskDim = in.dimNames[1];
+    } else if (parseCacheName(in.name, "past_key_values.", layer, isKey)) {
+      port.role = isKey ? TRT_ARG_PAST_KEY : TRT_ARG_PAST_VALUE;
+      port.layer = layer;
+      iface.hasCache = true;
+      iface.layers = std::max<int64_t>(iface.layers, layer + 1);
+      if (in.dims.size() != 4 || in.dimNames[2].empty()) {
+        bad() << "input '" << in.name
+              << "' must be [batch, heads, past_sequence_length, head_dim] "
+                 "with a symbolic past length";
+        return std::nullopt;
+      }
+      iface.pastDim = in.dimNames[2];
+    } else {
+      bad() << "input '" << in.name
+            << "' is not part of the decoder interface terminator-compile "
+               "runs (input_ids, position_ids, attention_mask, "
+               "past_key_values.N.key/value); see docs/compile.md";
+      return std::nullopt;
+    }
+    if (!in.dims.empty() && in.dims[0] != 1 && in.dimNames[0].empty()) {
+      bad() << "input '" << in.name << "' has batch size " << in.dims[0]
+            << "; compiled programs run batch 1";
+      return std::nullopt;
+    }
+    iface.inputs.push_back(port);
+  }
+  if (iface.seqDim.empty()) {
+    bad() << "the model has no input 'input_ids'; terminator-compile "
+             "compiles decoder language models (see docs/compile.md)";
+    return std::nullopt;
+  }
+  for (const OnnxValueInfo &out : info.outputs) {
+    Port port{out.name, TRT_ARG_LOGITS};
+    int32_t layer;
+    bool isKey;
+    if (out.name == "logits") {
+      if (out.dims.size() != 3 || out.dims[2] <= 0) {
+        bad() << "output 'logits' must be [batch, sequence_length, vocab] "
+                 "with a static vocabulary size";
+        return std::nullopt;
+      }
+      iface.vocab = out.dims[2];
+    } else if (parseCacheName(out.name, "present.", layer, isKey)) {
+      port.role = isKey ? TRT_ARG_PRESENT_KEY : TRT_ARG_PRESENT_VALUE;
+      port.layer = layer;
+    } else {
+      bad() << "output '" << out.name
+            << "' is not part of the decoder interface (logits, "
+               "present.N.key/value)";
+      return std::nullopt;
+    }
+    iface.outputs.push_back(port);
+  }
+  if (!iface.vocab) {
+    bad() << "the model has no output 'logits'";
+    return std::nullopt;
+  }
+  iface.context = options.context;
+  if (!iface.context) {
+    auto it = info.metadata.find("terminator.context_length");
+    if (it == info.metadata.end() ||
+        StringRef(it->second).getAsInteger(10, iface.context)) {
+      bad() << "the model does not record its context length; pass "
+               "--context N (the longest sequence the program will run)";
+      return std::nullopt;
+    }
+  }
+  if (iface.context < 2) {
+    bad() << "context length " << iface.context << " is too small";
+    return std::nullopt;
+  }
+  auto number = [&](StringRef key, int32_t &out) {
+    auto it = info.metadata.find(key);
+    int v;
+    if (it != info.metadata.end() && !StringRef(it->second).getAsInteger(10, v))
+      out = v;
+  };
+  number("terminator.bos", iface.bos);
+  number("terminator.eos", iface.eos);
+  return iface;
+}
+
+//===----------------------------------------------------------------------===//
+// Specializations
+//===----------------------------------------------------------------------===//
+
+struct Specialization {
+  std::string name;
+  int64_t seq, past;
+  bool keyMask;
+};
+
+std::vector<Specialization> specializations(const Interface &iface,
+                                            const CompileOptions &options) {
+  std::vector<int64_t> lengths = options.prefillLengths;
+  if (lengths.empty())
+    for (int64_t d : {16, 4, 1})
+      lengths.push_back(std::max<int64_t>(1, iface.context / d));
+  llvm::sort(lengths);
+  lengths.erase(std::unique(lengths.begin(), lengths.end()), lengths.end());
+  std::vector<Specialization> specs;
+  for (int64_t s : lengths)
+    specs.push_back({"prefill_" + std::to_string(s), s, 0, false});
+  // One decode step over a KV cache of context - 1 slots; the key mask hides
+  // the slots that hold no token yet.
+  if (iface.hasCache)
+    specs.push_back({"decode", 1, iface.context - 1, true});
+  return specs;
+}
+
+//===----------------------------------------------------------------------===//
+// Targets
+//===----------------------------------------------------------------------===//
+
+struct Target {
+  std::string name, triple, cpu, features;
+  /// Features the program checks at start-up (runtime names).
+  std::string required;
+};
+
+std::optional<Target> resolveTarget(const CompileOptions &options) {
+  Target t;
+  t.name = options.target;
+  t.features = options.cpuFeatures;
+  static const char *x86 = "x86_64-unknown-linux-gnu";
+  if (t.name == "host") {
+    t.triple = llvm::sys::getDefaultTargetTriple();
+    t.cpu = llvm::sys::getHostCPUName().str();
+    llvm::StringMap<bool> host = llvm::sys::getHostCPUFeatures();
+    std::vector<std::string> enabled;
+    for (const char *f : {"avx2", "fma", "f16c", "avx512f", "avx512bw",
+                          "avx512vl", "avx512vnni", "dotprod"})
+      if (host.lookup(f))
+        enabled.push_back(f);
+    t.required = llvm::join(enabled, ",");
+  } else if (t.name == "x86-64" || t.name == "x86-64-v2") {
+    t.triple = x86;
+    t.cpu = t.name;
+  } else if (t.name == "x86-64-v3") {
+    t.triple = x86;
+    t.cpu = t.name;
+    t.required = "avx2,fma,f16c";
+  } else if (t.name == "x86-64-v4") {
+    t.triple = x86;
+    t.cpu = t.name;
+    t.required = "avx2,fma,f16c,avx512f,avx512bw,avx512vl";
+  } else if (t.name == "aarch64") {
+    t.triple = "aarch64-unknown-linux-gnu";
+    t.cpu = "generic";
+    t.features = t.features.empty() ? "+neon,+dotprod"
+                                    : "+neon,+dotprod," + t.features;
+    t.required = "neon,dotprod";
+  } else {
+    error() << "unknown --target '" << t.name
+            << "'; use host, x86-64, x86-64-v2, x86-64-v3, x86-64-v4 or "
+               "aarch64\n";
+    return std::nullopt;
+  }
+  return t;
+}
+
+//===----------------------------------------------------------------------===//
+// MLIR stages
+//===----------------------------------------------------------------------===//
+
+void registerEverything(DialectRegistry &registry) {
+  // The pipelines are built from their textual names.
+  static bool passesRegistered = [] {
+    registerAllPasses();
+    ternary::registerTernaryPasses();
+    registerTerminatorLoweringPasses();
+    registerPipelines();
+    return true;
+  }();
+  (void)passesRegistered;
+  registerAllDialects(registry);
+  registerAllExtensions(registry);
+  registerAllToLLVMIRTranslations(registry);
+  registry.insert<ternary::TernaryDialect>();
+  registerOnnxImportDialects(registry);
+}
+
+/// Imports every specialization into one module.
+FailureOr<OwningOpRef<ModuleOp>>
+importAll(MLIRContext &context, const CompileOptions &options,
+          const Interface &iface, ArrayRef<Specialization> specs,
+          StringRef archivePath) {
+  OwningOpRef<ModuleOp> merged;
+  for (const Specialization &spec : specs) {
+    OnnxImportOptions io;
+    io.archivePath = merged ? "" : archivePath.str();
+    io.archiveRef = archivePath.str();
+    io.functionName = spec.name;
+    io.dimSizes[iface.seqDim] = spec.seq;
+    if (!iface.pastDim.empty())
+      io.dimSizes[iface.pastDim] = spec.past;
+    if (!iface.maskDim.empty())
+      io.dimSizes[iface.maskDim] = spec.past + spec.seq;
+    io.keyMaskLength = spec.keyMask ? spec.past + spec.seq : 0;
+    auto module = importOnnxModel(context, options.modelPath, io);
+    if (failed(module))
+      return failure();
+    if (!merged) {
+      merged = std::move(*module);
+      continue;
+    }
+    for (auto func :
+         llvm::make_early_inc_range((*module)->getOps<func::FuncOp>()))
+      func->moveBefore(merged->getBody(), merged->getBody()->end());
+  }
+  return merged;
+}
+
+/// Real bits per linear weight of the module (after ternarization), and a
+/// one-line description.
+std::string describeWeights(ModuleOp module, const CompileOptions &options) {
+  double bits = 0, weights = 0;
+  llvm::StringSet<> seen;
+  module.walk([&](Operation *op) {
+    auto codes = [&](Value v) {
+      auto w = v.getDefiningOp<ternary::WeightOp>();
+      auto p = w ? dyn_cast<ternary::ParamAttr>(w.getValue()) : nullptr;
+      return p ? p.getKey().str() : std::string();
+    };
+    if (auto q = dyn_cast<ternary::QLinearOp>(op)) {
+      std::string key = codes(q.getCodes());
+      if (!key.empty() && !seen.insert(key).second)
+        return;
+      auto type = q.getCodes().getType();
+      int64_t n = type.getDimSize(0), k = type.getDimSize(1);
+      bits += q.getEncoding().getBitsPerWeight(n, k) * double(n * k);
+      weights += double(n * k);
+    } else if (auto l = dyn_cast<ternary::LinearOp>(op)) {
+      std::string key = codes(l.getWeight());
+      if (!key.empty() && !seen.insert(key).second)
+        return;
+      auto type = l.getWeight().getType();
+      int64_t n = type.getDimSize(0), k = type.getDimSize(1);
+      bits += type.getElementTypeBitWidth() * double(n * k);
+      weights += double(n * k);
+    }
+  });
+  double mean = weights ? bits / weights : 0;
+  if (!options.ternarize)
+    return llvm::formatv("f32 (not ternarized), {0:F3} bits per linear weight",
+                         mean);
+  std::string recipe = options.method;
+  if (options.method != "itf")
+    recipe += "/" + options.granularity;
+  if (options.blockSize)
+    recipe += llvm::formatv(" block {0}", options.blockSize).str();
+  if (!options.int8Layers.empty())
+    recipe += llvm::formatv(" + {0} int8 layer(s)", options.int8Layers.size());
+  return llvm::formatv("ternary {0}, {1:F3} bits per linear weight", recipe,
+                       mean);
+}
+
+LogicalResult ternarize(ModuleOp module, const CompileOptions &options,
+                        StringRef outputArchive) {
+  std::string pipeline = llvm::formatv(
+      "builtin.module(terminator-ternarize{{method={0} granularity={1} "
+      "block-size={2} output-archive={3}{4}})",
+      options.method, options.granularity, options.blockSize, outputArchive,
+      options.int8Layers.empty()
+          ? std::string()
+          : " int8-layers=" + llvm::join(options.int8Layers, ","));
+  PassManager pm(module->getContext());
+  if (failed(parsePassPipeline(pipeline, pm, llvm::errs())))
+    return failure();
+  if (failed(pm.run(module)))
+    return failure();
+  module->setAttr(ternary::TernaryDialect::getArchiveAttrName(),
+                  StringAttr::get(module->getContext(), outputArchive));
+  return success();
+}
+
+/// One function's arguments in call order, after ternary-params-to-arguments.
+struct FunctionSignature {
+  Specialization spec;
+  std::vector<trt_arg> args;
+  std::vector<std::string> names; // backing storage for trt_arg::name
+};
+
+trt_dtype dtypeOf(Type t) {
+  if (t.isF32())
+    return TRT_DTYPE_F32;
+  if (t.isF16())
+    return TRT_DTYPE_F16;
+  if (t.isBF16())
+    return TRT_DTYPE_BF16;
+  if (t.isInteger(8))
+    return TRT_DTYPE_I8;
+  if (t.isInteger(32))
+    return TRT_DTYPE_I32;
+  if (t.isInteger(64))
+    return TRT_DTYPE_I64;
+  return TRT_DTYPE_INVALID;
+}
+
+FailureOr<std::vector<FunctionSignature>>
+signatures(ModuleOp module, const Interface &iface,
+           ArrayRef<Specialization> specs) {
+  PassManager pm(module->getContext());
+  pm.addPass(createTernaryParamsToArgumentsPass());
+  if (failed(pm.run(module)))
+    return failure();
+  std::vector<FunctionSignature> out;
+  for (const Specialization &spec : specs) {
+    auto func = module.lookupSymbol<func::FuncOp>(spec.name);
+    FunctionSignature sig{spec, {}, {}};
+    auto params = func->getAttrOfType<ArrayAttr>(
+        ternary::TernaryDialect::getParamsAttrName());
+    SmallVector<Port> ports(iface.inputs.begin(), iface.inputs.end());
+    if (spec.keyMask)
+      ports.push_back({"key_mask", TRT_ARG_KEY_MASK});
+    if (params)
+      for (Attribute a : params)
+        ports.push_back({cast<StringAttr>(a).str(), TRT_ARG_PARAM});
+    SmallVector<Type> types(func.getArgumentTypes());
+    ports.append(iface.outputs.begin(), iface.outputs.end());
+    types.append(func.getResultTypes().begin(), func.getResultTypes().end());
+    if (ports.size() != types.size())
+      return func.emitError("internal: ") << ports.size() << " ports for "
+                                          << types.size() << " arguments";
+    sig.names.reserve(ports.size());
+    for (auto [port, type] : llvm::zip(ports, types)) {
+      auto tt = cast<RankedTensorType>(type);
+      trt_arg arg{};
+      arg.role = port.role;
+      arg.layer = port.layer;
+      arg.dtype = dtypeOf(tt.getElementType());
+      arg.rank = int32_t(tt.getRank());
+      if (arg.dtype == TRT_DTYPE_INVALID || arg.rank > TRT_MAX_ARG_RANK)
+        return func.emitError("unsupported argument type ") << type;
+      for (int64_t d = 0; d < tt.getRank(); ++d)
+        arg.shape[d] = tt.getDimSize(d);
+      sig.names.push_back(port.name);
+      sig.args.push_back(arg);
+    }
+    out.push_back(std::move(sig));
+  }
+  return out;
+}
+
+//===----------------------------------------------------------------------===//
+// The program's archive
+//===----------------------------------------------------------------------===//
+
+struct Tokenizer {
+  std::string format; // llama2c | gpt2
+  std::vector<std::pair<std::string, std::string>> entries; // name, bytes
+};
+
+std::optional<Tokenizer> loadTokenizer(const CompileOptions &options,
+                                       const OnnxModelInfo &info) {
+  Tokenizer tok;
+  auto read = [](StringRef path, std::string &out) {
+    auto buffer = llvm::MemoryBuffer::getFile(path, /*IsText=*/false);
+    if (!buffer) {
+      error() << "cannot read the tokenizer " << path << ": "
+              << buffer.getError().message() << "\n";
+      return false;
+    }
+    out = (*buffer)->getBuffer().str();
+    return true;
+  };
+  if (!options.tokenizerPath.empty()) {
+    std::string data;
+    if (!read(options.tokenizerPath, data))
+      return std::nullopt;
+    if (StringRef(options.tokenizerPath).ends_with(".json")) {
+      if (options.mergesPath.empty()) {
+        error() << "a GPT-2 tokenizer needs both files: --tokenizer "
+                   "vocab.json --merges merges.txt\n";
+        return std::nullopt;
+      }
+      std::string merges;
+      if (!read(options.mergesPath, merges))
+        return std::nullopt;
+      tok.format = "gpt2";
+      tok.entries = {{"terminator.tokenizer.vocab", data},
+                     {"terminator.tokenizer.merges", merges}};
+    } else {
+      tok.format = "llama2c";
+      tok.entries = {{"terminator.tokenizer", data}};
+    }
+    return tok;
+  }
+  auto format = info.metadata.find("terminator.tokenizer.format");
+  auto data = info.metadata.find("terminator.tokenizer.data");
+  if (format == info.metadata.end() || data == info.metadata.end()) {
+    error() << options.modelPath
+            << ": an ONNX file carries no tokenizer, and this one has none in "
+               "its metadata; pass --tokenizer tok.bin (llama2.c) or "
+               "--tokenizer vocab.json --merges merges.txt (GPT-2)\n";
+    return std::nullopt;
+  }
+  std::vector<char> bytes;
+  if (llvm::Error e = llvm::decodeBase64(data->second, bytes)) {
+    error() << options.modelPath
+            << ": metadata terminator.tokenizer.data is not base64: "
+            << llvm::toString(std::move(e)) << "\n";
+    return std::nullopt;
+  }
+  if (format->second != "llama2c") {
+    error() << options.modelPath << ": tokenizer format '" << format->second
+            << "' in the metadata is not supported; pass --tokenizer\n";
+    return std::nullopt;
+  }
+  tok.format = "llama2c";
+  tok.entries = {{"terminator.tokenizer", std::string(bytes.begin(),
+                                                      bytes.end())}};
+  return tok;
+}
+
+/// Copies the entries the functions use from `source` and adds the
+/// tokenizer.
+LogicalResult writeProgramArchive(StringRef source, StringRef dest,
+                                  ArrayRef<FunctionSignature> sigs,
+                                  const Tokenizer &tok) {
+  char err[TRT_ERROR_MESSAGE_SIZE];
+  trt_archive *in = nullptr;
+  trt_writer *out = nullptr;
+  llvm::scope_exit cleanup([&] {
+    trt_archive_close(in);
+    trt_writer_destroy(out);
+  });
+  if (trt_archive_open(source.str().c_str(), TRT_ARCHIVE_NO_VERIFY, &in, err,
+                       sizeof(err)) != TRT_OK ||
+      trt_writer_create(dest.str().c_str(), &out, err, sizeof(err)) != TRT_OK) {
+    error() << err << "\n";
+    return failure();
+  }
+  llvm::StringSet<> done;
+  for (const FunctionSignature &sig : sigs)
+    for (auto [arg, name] : llvm::zip(sig.args, sig.names)) {
+      if (arg.role != TRT_ARG_PARAM || !done.insert(name).second)
+        continue;
+      const trt_entry *e;
+      if (trt_archive_find(in, name.c_str(), &e, err, sizeof(err)) != TRT_OK ||
+          trt_writer_add(out, e->name, e->dtype, e->rank, e->dims, e->data,
+                         e->nbytes, err, sizeof(err)) != TRT_OK) {
+        error() << err << "\n";
+        return failure();
+      }
+    }
+  for (const auto &[name, bytes] : tok.entries) {
+    uint64_t n = bytes.size();
+    if (trt_writer_add(out, name.c_str(), TRT_DTYPE_BYTES, 1, &n, bytes.data(),
+                       n, err, sizeof(err)) != TRT_OK) {
+      error() << err << "\n";
+      return failure();
+    }
+  }
+  if (trt_writer_finish(out, err, sizeof(err)) != TRT_OK) {
+    error() << err << "\n";
+    return failure();
+  }
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// LLVM
+//===----------------------------------------------------------------------===//
+
+/// Adds `void trt_call_<name>(void **args)` calling `_mlir_ciface_<name>`
+/// with args[0..n), so the runtime calls every function the same way.
+LogicalResult addCallWrappers(llvm::Module &m,
+                              ArrayRef<FunctionSignature> sigs) {
+  llvm::LLVMContext &ctx = m.getContext();
+  llvm::Type *ptr = llvm::PointerType::getUnqual(ctx);
+  for (const FunctionSignature &sig : sigs) {
+    llvm::Function *callee = m.getFunction("_mlir_ciface_" + sig.spec.name);
+    if (!callee || callee->arg_size() != sig.args.size()) {
+      error() << "internal: no C interface for " << sig.spec.name << "\n";
+      return failure();
+    }
+    auto *type = llvm::FunctionType::get(llvm::Type::getVoidTy(ctx), {ptr},
+                                         /*isVarArg=*/false);
+    auto *fn = llvm::Function::Create(type, llvm::Function::ExternalLinkage,
+                                      "trt_call_" + sig.spec.name, m);
+    llvm::IRBuilder<> b(llvm::BasicBlock::Create(ctx, "entry", fn));
+    SmallVector<llvm::Value *> args;
+    for (unsigned i = 0; i < sig.args.size(); ++i) {
+      llvm::Value *slot =
+          b.CreateConstInBoundsGEP1_64(ptr, fn->getArg(0), i, "slot");
+      args.push_back(b.CreateLoad(ptr, slot));
+    }
+    b.CreateCall(callee, args);
+    b.CreateRetVoid();
+  }
+  return success();
+}
+
+LogicalResult emitObject(ModuleOp module, ArrayRef<FunctionSignature> sigs,
+                         const Target &target, StringRef objectPath,
+                         StringRef saveTemps) {
+  llvm::LLVMContext llvmContext;
+  std::unique_ptr<llvm::Module> llvmModule =
+      translateModuleToLLVMIR(module, llvmContext, "terminator-model");
+  if (!llvmModule) {
+    error() << "translation to LLVM IR failed\n";
+    return failure();
+  }
+  if (failed(addCallWrappers(*llvmModule, sigs)))
+    return failure();
+
+  std::string message;
+  llvm::Triple triple(target.triple);
+  const llvm::Target *llvmTarget =
+      llvm::TargetRegistry::lookupTarget(triple, message);
+  if (!llvmTarget) {
+    error() << "no LLVM backend for " << target.triple << ": " << message
+            << "\n";
+    return failure();
+  }
+  llvm::TargetOptions to;
+  std::unique_ptr<llvm::TargetMachine> tm(llvmTarget->createTargetMachine(
+      triple, target.cpu, target.features, to, llvm::Reloc::PIC_,
+      std::nullopt, llvm::CodeGenOptLevel::Aggressive));
+  if (!tm) {
+    error() << "cannot create a target machine for " << target.triple
+            << " cpu " << target.cpu << "\n";
+    return failure();
+  }
+  llvmModule->setTargetTriple(triple);
+  llvmModule->setDataLayout(tm->createDataLayout());
+  for (llvm::Function &f : *llvmModule)
+    if (!f.isDeclaration()) {
+      f.addFnAttr("target-cpu", target.cpu);
+      if (!target.features.empty())
+        f.addFnAttr("target-features", target.features);
+    }
+  if (llvm::verifyModule(*llvmModule, &llvm::errs())) {
+    error() << "internal: invalid LLVM IR\n";
+    return failure();
+  }
+
+  if (!saveTemps.empty()) {
+    std::error_code ec;
+    llvm::raw_fd_ostream os((saveTemps + "/model-unoptimized.ll").str(), ec);
+    if (!ec)
+      llvmModule->print(os, nullptr);
+  }
+
+  // -O2: -O3 unrolls the many small static loops of the loop lowering
+  // fully and took about twice as long on stories260K (docs/compile.md).
+  llvm::LoopAnalysisManager lam;
+  llvm::FunctionAnalysisManager fam;
+  llvm::CGSCCAnalysisManager cgam;
+  llvm::ModuleAnalysisManager mam;
+  llvm::PassBuilder pb(tm.get());
+  pb.registerModuleAnalyses(mam);
+  pb.registerCGSCCAnalyses(cgam);
+  pb.registerFunctionAnalyses(fam);
+  pb.registerLoopAnalyses(lam);
+  pb.crossRegisterProxies(lam, fam, cgam, mam);
+  pb.buildPerModuleDefaultPipeline(llvm::OptimizationLevel::O2)
+      .run(*llvmModule, mam);
+
+  if (!saveTemps.empty()) {
+    std::error_code ec;
+    llvm::raw_fd_ostream os((saveTemps + "/model.ll").str(), ec);
+    if (!ec)
+      llvmModule->print(os, nullptr);
+  }
+
+  std::error_code ec;
+  llvm::raw_fd_ostream os(objectPath, ec, llvm::sys::fs::OF_None);
+  if (ec) {
+    error() << "cannot write " << objectPath << ": " << ec.message() << "\n";
+    return failure();
+  }
+  llvm::legacy::PassManager codegen;
+  if (tm->addPassesToEmitFile(codegen, os, nullptr,
+                              llvm::CodeGenFileType::ObjectFile)) {
+    error() << "the " << target.triple << " backend cannot emit objects\n";
+    return failure();
+  }
+  codegen.run(*llvmModule);
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// The model description and the link
+//===----------------------------------------------------------------------===//
+
+std::string cString(StringRef s) {
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"' || c == '\\')
+      out += '\\';
+    if (uint8_t(c) < 0x20 || uint8_t(c) >= 0x7f) {
+      out += llvm::formatv("\\{0:o3}", uint8_t(c)).str();
+      continue;
+    }
+    out += c;
+  }
+  return out + "\"";
+}
+
+std::string modelDescription(ArrayRef<FunctionSignature> sigs,
+                             const Interface &iface, const Target &target,
+                             const Tokenizer &tok, StringRef modelName,
+                             StringRef archiveName, StringRef weights) {
+  std::string s;
+  llvm::raw_string_ostream os(s);
+  os << "// Generated by terminator-compile: the description of one compiled "
+        "model.\n#include \"terminator/runtime.h\"\n\nextern \"C\" {\n";
+  for (const FunctionSignature &sig : sigs)
+    os << "void trt_call_" << sig.spec.name << "(void **);\n";
+  for (const FunctionSignature &sig : sigs) {
+    os << "static const trt_arg args_" << sig.spec.name << "[] = {\n";
+    for (auto [arg, name] : llvm::zip(sig.args, sig.names)) {
+      os << "  {" << arg.role << ", " << arg.layer << ", " << arg.dtype << ", "
+         << arg.rank << ", {";
+      for (int d = 0; d < arg.rank; ++d)
+        os << (d ? ", " : "") << arg.shape[d];
+      os << "}, " << cString(name) << "},\n";
+    }
+    os << "};\n";
+  }
+  os << "static const trt_function functions[] = {\n";
+  for (const FunctionSignature &sig : sigs)
+    os << "  {" << cString(sig.spec.name) << ", trt_call_" << sig.spec.name
+       << ", " << sig.spec.seq << ", " << sig.spec.past << ", "
+       << sig.args.size() << ", args_" << sig.spec.name << "},\n";
+  os << "};\n";
+  os << "const trt_model_info trt_model = {\n"
+     << "  TRT_MODEL_ABI_VERSION, " << cString(modelName) << ", "
+     << cString(target.name) << ", " << cString(target.required) << ",\n  "
+     << cString(archiveName) << ", " << cString(tok.format) << ",\n  "
+     << cString(weights) << ",\n  " << iface.vocab << ", " << iface.context
+     << ", " << iface.layers << ", " << iface.bos << ", " << iface.eos << ", "
+     << sigs.size() << ", functions};\n";
+  os << "}\n\nint main(int argc, char **argv) {\n"
+        "  return trt_program_main(&trt_model, argc, argv);\n}\n";
+  return s;
+}
+
+LogicalResult link(const CompileOptions &options, const Target &target,
+                   StringRef object, StringRef description, StringRef exe) {
+  std::string runtimeDir = options.runtimeLibDir.empty()
+                               ? std::string(TERMINATOR_RUNTIME_LIB_DIR)
+                               : options.runtimeLibDir;
+  std::string lib = runtimeDir + "/libterminator_rt.a";
+  if (!llvm::sys::fs::exists(lib)) {
+    error() << "the runtime library " << lib << " for " << target.triple
+            << " does not exist; build it (see docs/compile.md) and pass "
+               "--runtime-dir\n";
+    return failure();
+  }
+  std::string cxx = TERMINATOR_CXX_COMPILER;
+  std::vector<std::string> argv = {cxx,
+                                   "--target=" + target.triple,
+                                   "-O2",
+                                   "-std=c++17",
+                                   "-I" TERMINATOR_RUNTIME_INCLUDE_DIR,
+                                   description.str(),
+                                   object.str(),
+                                   lib,
+                                   "-lm",
+                                   "-lpthread",
+                                   "-o",
+                                   exe.str()};
+  if (target.triple.rfind("aarch64", 0) == 0)
+    argv.insert(argv.begin() + 2, {"-fuse-ld=lld", "-static"});
+  SmallVector<StringRef> refs(argv.begin(), argv.end());
+  std::string message;
+  int rc = llvm::sys::ExecuteAndWait(cxx, refs, std::nullopt, {}, 0, 0,
+                                     &message);
+  if (rc != 0) {
+    error() << "linking the program failed (" << cxx << " exited with " << rc
+            << (message.empty() ? "" : ": " + message) << ")\n";
+    return failure();
+  }
+  return success();
+}
+
+} // namespace
+
+int mlir::terminator::compileModel(const CompileOptions &options) {
+  std::optional<Target> target = resolveTarget(options);
+  if (!target)
+    return 2;
+  llvm::InitializeAllTargetInfos();
+  llvm::InitializeAllTargets();
+  llvm::InitializeAllTargetMCs();
+  llvm::InitializeAllAsmPrinters();
+
+  DialectRegistry registry;
+  registerEverything(registry);
+  MLIRContext context(registry);
+  context.loadAllAvailableDialects();
+  llvm::SourceMgr sourceMgr;
+  SourceMgrDiagnosticHandler handler(sourceMgr, &context);
+
+  Progress progress(6);
+  progress.stage("reading " + options.modelPath);
+  FailureOr<OnnxModelInfo> info = describeOnnxModel(context, options.modelPath);
+  if (failed(info))
+    return progress.fail(), 1;
+  std::optional<Interface> iface =
+      analyzeInterface(*info, options, options.modelPath);
+  if (!iface)
+    return progress.fail(), 1;
+  std::optional<Tokenizer> tok = loadTokenizer(options, *info);
+  if (!tok)
+    return progress.fail(), 1;
+  std::vector<Specialization> specs = specializations(*iface, options);
+  for (const Specialization &s : specs)
+    if (s.seq > iface->context) {
+      progress.fail();
+      error() << "prefill length " << s.seq << " exceeds the context length "
+              << iface->context << "\n";
+      return 2;
+    }
+
+  // A work folder next to the output, so the final renames stay on one
+  // file system.
+  SmallString<256> outDir(llvm::sys::path::parent_path(options.outputPath));
+  if (outDir.empty())
+    outDir = ".";
+  SmallString<256> work;
+  if (std::error_code ec = llvm::sys::fs::createUniqueDirectory(
+          outDir + "/.terminator-compile", work)) {
+    progress.fail();
+    error() << "cannot create a work folder in " << outDir << ": "
+            << ec.message() << "\n";
+    return 1;
+  }
+  llvm::scope_exit removeWork(
+      [&] { llvm::sys::fs::remove_directories(work); });
+  if (!options.saveTemps.empty())
+    llvm::sys::fs::create_directories(options.saveTemps);
+  std::string tmp = std::string(work);
+
+  progress.stage(llvm::formatv("importing {0} specializations", specs.size()));
+  FailureOr<OwningOpRef<ModuleOp>> module =
+      importAll(context, options, *iface, specs, tmp + "/import.tpar");
+  if (failed(module))
+    return progress.fail(), 1;
+
+  if (options.ternarize) {
+    progress.stage("ternarizing (" + options.method + ")");
+    if (failed(ternarize(**module, options, tmp + "/ternary.tpar")))
+      return progress.fail(), 1;
+  } else {
+    progress.stage("keeping f32 weights (--no-ternarize)");
+  }
+  std::string weights = describeWeights(**module, options);
+
+  progress.stage("writing the weights");
+  auto sigs = signatures(**module, *iface, specs);
+  if (failed(sigs))
+    return progress.fail(), 1;
+  StringRef stem = llvm::sys::path::filename(options.outputPath);
+  std::string archiveName = (stem + ".tpar").str();
+  std::string source =
+      (**module)
+          ->getAttrOfType<StringAttr>(
+              ternary::TernaryDialect::getArchiveAttrName())
+          .str();
+  if (failed(writeProgramArchive(source, tmp + "/" + archiveName, *sigs, *tok)))
+    return progress.fail(), 1;
+
+  progress.stage("generating code for " + target->name + " (" + target->cpu +
+                 ")");
+  for (auto func : (*module)->getOps<func::FuncOp>())
+    func->setAttr("llvm.emit_c_interface", UnitAttr::get(&context));
+  PassManager pm(&context);
+  buildAotToLLVMPipeline(pm);
+  if (failed(pm.run(**module)))
+    return progress.fail(), 1;
+  std::string object = tmp + "/model.o";
+  if (failed(emitObject(**module, *sigs, *target, object, options.saveTemps)))
+    return progress.fail(), 1;
+
+  progress.stage("linking");
+  std::string descriptionPath = tmp + "/model-info.cpp";
+  {
+    std::error_code ec;
+    llvm::raw_fd_ostream os(descriptionPath, ec);
+    if (ec) {
+      progress.fail();
+      error() << "cannot write " << descriptionPath << ": " << ec.message()
+              << "\n";
+      return 1;
+    }
+    os << modelDescription(*sigs, *iface, *target, *tok, stem, archiveName,
+                           weights);
+  }
+  std::string exe = tmp + "/" + stem.str();
+  if (failed(link(options, *target, object, descriptionPath, exe)))
+    return progress.fail(), 1;
+  progress.finish();
+
+  // Move both outputs into place.
+  std::string finalArchive = options.outputPath + ".tpar";
+  if (std::error_code ec =
+          llvm::sys::fs::rename(tmp + "/" + archiveName, finalArchive)) {
+    error() << "cannot write " << finalArchive << ": " << ec.message() << "\n";
+    return 1;
+  }
+  if (std::error_code ec = llvm::sys::fs::rename(exe, options.outputPath)) {
+    llvm::sys::fs::remove(finalArchive);
+    error() << "cannot write " << options.outputPath << ": " << ec.message()
+            << "\n";
+    return 1;
+  }
+  if (!options.saveTemps.empty())
+    for (const char *f : {"model.o", "model-info.cpp"})
+      llvm::sys::fs::copy_file(tmp + "/" + f, options.saveTemps + "/" + f);
+  llvm::errs() << "wrote " << options.outputPath << " and " << finalArchive
+               << " (" << weights << ")\n";
+  return 0;
+}

@@ -1,0 +1,50 @@
+//===- Driver.h - terminator-compile: ONNX to a native program --*- C++ -*-===//
+//
+// Part of TerMinator. The stages of the AOT driver; docs/compile.md
+// describes them and the program they produce.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef TERMINATOR_TOOLS_TERMINATOR_COMPILE_DRIVER_H
+#define TERMINATOR_TOOLS_TERMINATOR_COMPILE_DRIVER_H
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace mlir::terminator {
+
+/// Everything terminator-compile can be told.
+struct CompileOptions {
+  std::string modelPath;
+  /// The program; its weights go to `outputPath + ".tpar"`.
+  std::string outputPath;
+  /// llama2.c tokenizer (tok*.bin), or GPT-2 vocab.json with `mergesPath`.
+  std::string tokenizerPath;
+  std::string mergesPath;
+  /// host, x86-64, x86-64-v2, x86-64-v3, x86-64-v4 or aarch64.
+  std::string target = "host";
+  /// Extra LLVM target features, e.g. "+avx512vnni,-avx512f".
+  std::string cpuFeatures;
+  bool ternarize = true;
+  std::string method = "absmean";
+  std::string granularity = "row";
+  int64_t blockSize = 0;
+  std::vector<std::string> int8Layers;
+  /// Context length (0: from the model's metadata).
+  int64_t context = 0;
+  /// Prompt lengths compiled for prefill (empty: context/16, /4, /1).
+  std::vector<int64_t> prefillLengths;
+  /// Where libterminator_rt.a for the target is.
+  std::string runtimeLibDir;
+  /// Keep the intermediate files (MLIR, LLVM IR, objects) in this folder.
+  std::string saveTemps;
+};
+
+/// Compiles the model; prints progress and errors to stderr. Returns the
+/// process exit code (0 on success). On failure no output is left behind.
+int compileModel(const CompileOptions &options);
+
+} // namespace mlir::terminator
+
+#endif // TERMINATOR_TOOLS_TERMINATOR_COMPILE_DRIVER_H

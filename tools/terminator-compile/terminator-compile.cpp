@@ -1,0 +1,121 @@
+//===- terminator-compile.cpp - ONNX model to a native program ------------===//
+//
+// Part of TerMinator.
+//
+//   terminator-compile model.onnx -o NAME [--tokenizer FILE [--merges FILE]]
+//       [--target host|x86-64|x86-64-v2|x86-64-v3|x86-64-v4|aarch64]
+//       [--no-ternarize | --method M --granularity G --block-size B
+//        --int8-layers a,b] [--context N] [--prefill-lengths 32,128,512]
+//
+// Writes NAME (the program) and NAME.tpar (its weights and tokenizer);
+// docs/compile.md describes both.
+//
+//===----------------------------------------------------------------------===//
+
+#include "tools/terminator-compile/Driver.h"
+
+#include "llvm/Support/CommandLine.h"
+#include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/raw_ostream.h"
+
+using namespace llvm;
+
+static cl::OptionCategory category("terminator-compile options");
+static cl::opt<std::string> modelPath(cl::Positional, cl::desc("<model.onnx>"),
+                                      cl::Required, cl::cat(category));
+static cl::opt<std::string>
+    outputPath("o", cl::desc("The program to write (weights go to NAME.tpar)"),
+               cl::value_desc("NAME"), cl::Required, cl::cat(category));
+static cl::opt<std::string> tokenizer(
+    "tokenizer",
+    cl::desc("Tokenizer: llama2.c tok*.bin, or GPT-2 vocab.json (with "
+             "--merges). Default: the one in the model's metadata"),
+    cl::value_desc("file"), cl::cat(category));
+static cl::opt<std::string> merges("merges",
+                                   cl::desc("GPT-2 merges.txt (with "
+                                            "--tokenizer vocab.json)"),
+                                   cl::value_desc("file"), cl::cat(category));
+static cl::opt<std::string>
+    target("target",
+           cl::desc("host, x86-64, x86-64-v2, x86-64-v3, x86-64-v4 or aarch64"),
+           cl::init("host"), cl::cat(category));
+static cl::opt<std::string>
+    cpuFeatures("cpu-features",
+                cl::desc("Extra LLVM target features, e.g. +avx512vnni"),
+                cl::value_desc("+a,-b"), cl::cat(category));
+static cl::opt<bool> noTernarize("no-ternarize",
+                                 cl::desc("Keep the linear layers in f32"),
+                                 cl::cat(category));
+static cl::opt<std::string>
+    method("method", cl::desc("Ternarization method: absmean, als or itf"),
+           cl::init("absmean"), cl::cat(category));
+static cl::opt<std::string>
+    granularity("granularity",
+                cl::desc("Scale granularity for absmean and als: tensor or row"),
+                cl::init("row"), cl::cat(category));
+static cl::opt<int64_t>
+    blockSize("block-size",
+              cl::desc("Columns per scale group for als and itf (0: per row)"),
+              cl::init(0), cl::cat(category));
+static cl::list<std::string>
+    int8Layers("int8-layers",
+               cl::desc("Archive entries (ONNX initializer names) kept at int8"),
+               cl::CommaSeparated, cl::value_desc("name,..."),
+               cl::cat(category));
+static cl::opt<int64_t>
+    context("context",
+            cl::desc("Context length (default: from the model's metadata)"),
+            cl::init(0), cl::cat(category));
+static cl::list<int64_t> prefillLengths(
+    "prefill-lengths",
+    cl::desc("Prompt lengths compiled for prefill (default: context/16, "
+             "context/4, context)"),
+    cl::CommaSeparated, cl::value_desc("n,..."), cl::cat(category));
+static cl::opt<std::string>
+    runtimeDir("runtime-dir",
+               cl::desc("Folder of libterminator_rt.a for the target "
+                        "(default: the one built with this compiler)"),
+               cl::value_desc("dir"), cl::cat(category));
+static cl::opt<std::string>
+    saveTemps("save-temps",
+              cl::desc("Keep the LLVM IR, object and model description here"),
+              cl::value_desc("dir"), cl::cat(category));
+
+int main(int argc, char **argv) {
+  InitLLVM init(argc, argv);
+  cl::HideUnrelatedOptions(category);
+  cl::ParseCommandLineOptions(
+      argc, argv,
+      "terminator-compile: compile an ONNX decoder language model ahead of "
+      "time into a native program (generate, perplexity, bench)\n");
+
+  mlir::terminator::CompileOptions options;
+  options.modelPath = modelPath;
+  options.outputPath = outputPath;
+  options.tokenizerPath = tokenizer;
+  options.mergesPath = merges;
+  options.target = target;
+  options.cpuFeatures = cpuFeatures;
+  options.ternarize = !noTernarize;
+  options.method = method;
+  options.granularity = granularity;
+  options.blockSize = blockSize;
+  options.int8Layers.assign(int8Layers.begin(), int8Layers.end());
+  options.context = context;
+  for (int64_t n : prefillLengths) {
+    if (n < 1) {
+      errs() << "terminator-compile: error: --prefill-lengths expects "
+                "positive lengths, got "
+             << n << "\n";
+      return 2;
+    }
+    options.prefillLengths.push_back(n);
+  }
+  if (context < 0) {
+    errs() << "terminator-compile: error: --context expects N >= 2\n";
+    return 2;
+  }
+  options.runtimeLibDir = runtimeDir;
+  options.saveTemps = saveTemps;
+  return mlir::terminator::compileModel(options);
+}
