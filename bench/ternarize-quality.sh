@@ -7,7 +7,7 @@
 # model (tools/convert/ternarized_onnx.py) and score it with onnxruntime under
 # the perplexity protocol of DESIGN.md (tools/convert/reference.py --onnx).
 #
-#   bench/ternarize-quality.sh [TEXT]   (default: WikiText-2 test from ../shared)
+#   bench/ternarize-quality.sh [TEXT]   (default: examples/wikitext-2/wiki.test.raw)
 #
 # About a minute per recipe on this machine. Needs ./dev test first.
 #
@@ -15,7 +15,7 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 build=${BUILD_DIR:-$here/build}
-text=${1:-$here/../shared/data/corpus/wikitext-2/wiki.test.raw}
+text=${1:-$here/examples/wikitext-2/wiki.test.raw}
 model=$here/examples/stories260K
 py=$build/venv/bin/python
 work=$(mktemp -d "${TMPDIR:-/tmp}/terminator-quality.XXXXXX")

@@ -39,5 +39,6 @@ llvm_config.use_default_substitutions()
 # Our tools first, then FileCheck, not, count from LLVM.
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 tool_dirs = [config.terminator_tools_dir, config.llvm_tools_dir]
-tools = ["terminator-opt", "terminator-archive", "terminator-import"]
+tools = ["terminator-opt", "terminator-archive", "terminator-import",
+         "terminator-compile"]
 llvm_config.add_tool_substitutions(tools, tool_dirs)

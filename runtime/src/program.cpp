@@ -7,7 +7,7 @@
 //   NAME generate [--prompt TEXT] [-n N] [--temp T] [--top-p P] [--seed S]
 //   NAME perplexity FILE
 //   NAME bench [--prompt-tokens N] [--decode-tokens N] [--runs R]
-//   NAME logits --prompt TEXT [--decode]
+//   NAME logits (--prompt TEXT | --ids ID,...) [--decode]
 //
 // The model runs through its compiled functions: prefill functions of a
 // few fixed prompt lengths (a prompt is padded to the next one; causal
@@ -37,6 +37,9 @@
 #include <vector>
 
 #include <unistd.h>
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 
 namespace {
 
@@ -328,6 +331,7 @@ const float *Model::decode(int32_t token) {
 
 struct Options {
   std::string command, prompt, file, weights;
+  std::vector<int32_t> ids;
   int steps = 256, threads = 1, promptTokens = 0, decodeTokens = 128,
       runs = 3;
   float temperature = 1.0f, topP = 0.9f;
@@ -357,9 +361,10 @@ void usage(const trt_model_info *m, const char *prog, const std::string &cmd) {
         prog, m->context_length);
   } else if (cmd == "logits") {
     std::printf(
-        "usage: %s logits --prompt TEXT [--decode]\n\n"
-        "Prints the logits of every position of BOS + TEXT, one row per\n"
-        "position (for checking the program against a reference). With\n"
+        "usage: %s logits (--prompt TEXT | --ids ID,ID,...) [--decode]\n\n"
+        "Prints the logits of every position of BOS + TEXT, or of the given\n"
+        "token ids, one row per position (for checking the program against\n"
+        "a reference). With\n"
         "--decode, the first token is a prefill and each later one a decode\n"
         "step through the KV cache.\n",
         prog);
@@ -485,6 +490,24 @@ int parse(int argc, char **argv, const trt_model_info *m, Options &o) {
       if (v && !ok)
         std::fprintf(stderr, "%s: error: --seed expects an integer\n", prog);
       o.seedGiven = true;
+    } else if (o.command == "logits" && a == "--ids") {
+      const char *v = value("--ids");
+      ok = v != nullptr;
+      for (const char *p = v; ok && *p;) {
+        char *end;
+        long id = std::strtol(p, &end, 10);
+        ok = end != p && id >= 0 && id < m->vocab_size &&
+             (*end == 0 || *end == ',');
+        o.ids.push_back(int32_t(id));
+        p = *end ? end + 1 : end;
+      }
+      if (v && (!ok || o.ids.empty())) {
+        std::fprintf(stderr,
+                     "%s: error: --ids expects comma-separated token ids in "
+                     "[0, %d), got '%s'\n",
+                     prog, m->vocab_size, v);
+        ok = false;
+      }
     } else if (o.command == "logits" && a == "--decode") {
       o.decodeMode = true;
     } else if (o.command == "bench" && a == "--prompt-tokens") {
@@ -641,9 +664,13 @@ int runPerplexity(const Options &o, Model &model, const trt::Tokenizer &tok,
   return 0;
 }
 
-int runLogits(const Options &o, Model &model, const trt::Tokenizer &tok,
+int runLogits(const Options &o, Model &model, const trt::Tokenizer *tok,
               const trt_model_info *m, const char *prog) {
-  std::vector<int32_t> ids = tok.encode(o.prompt, /*bos=*/true);
+  if (o.ids.empty() && !tok)
+    return fail(prog, "this program has no tokenizer (compiled with "
+                      "--no-tokenizer); pass token ids with --ids");
+  std::vector<int32_t> ids =
+      o.ids.empty() ? tok->encode(o.prompt, /*bos=*/true) : o.ids;
   int n = int(ids.size());
   if (n > model.longestPrefill() || n > m->context_length)
     return fail(prog, "the prompt has " + std::to_string(n) +
@@ -720,6 +747,15 @@ extern "C" int trt_program_main(const trt_model_info *m, int argc,
   if (rc >= 0)
     return rc;
 
+#if defined(__GLIBC__)
+  // The compiled functions allocate and free their temporaries on every
+  // call. Keep freed memory in the heap instead of returning large blocks
+  // to the kernel each time (mmap/munmap and page faults took a quarter of
+  // the run time of `perplexity` without this).
+  mallopt(M_MMAP_THRESHOLD, 1 << 30);
+  mallopt(M_TRIM_THRESHOLD, 1 << 30);
+#endif
+
   std::string cpuError;
   if (!trt::checkCpu(m->cpu_features, cpuError))
     return fail(prog, cpuError);
@@ -742,7 +778,10 @@ extern "C" int trt_program_main(const trt_model_info *m, int argc,
   std::unique_ptr<trt::Tokenizer> tok;
   std::string tokError;
   const trt_entry *e = nullptr;
-  if (std::string(m->tokenizer) == "gpt2") {
+  bool hasTokenizer = std::string(m->tokenizer) != "none";
+  if (!hasTokenizer) {
+    // Compiled with --no-tokenizer: logits --ids and bench only.
+  } else if (std::string(m->tokenizer) == "gpt2") {
     const trt_entry *merges = nullptr;
     if (trt_archive_find(archive, "terminator.tokenizer.vocab", &e, err,
                          sizeof(err)) == TRT_OK &&
@@ -757,7 +796,7 @@ extern "C" int trt_program_main(const trt_model_info *m, int argc,
     tok = trt::Tokenizer::fromLlama2c(static_cast<const uint8_t *>(e->data),
                                       e->nbytes, m->vocab_size, tokError);
   }
-  if (!tok)
+  if (hasTokenizer && !tok)
     return fail(prog, weights + ": no usable tokenizer: " +
                           (tokError.empty() ? std::string(err) : tokError));
 
@@ -766,11 +805,17 @@ extern "C" int trt_program_main(const trt_model_info *m, int argc,
   if (!model.bind(bindError))
     return fail(prog, weights + ": " + bindError);
 
+  if (o.command == "logits")
+    return runLogits(o, model, tok.get(), m, prog);
+  if (o.command == "bench")
+    return runBench(o, model, m, prog);
+  if (!tok)
+    return fail(prog, o.command + " needs a tokenizer, and this program was "
+                                  "compiled with --no-tokenizer; recompile "
+                                  "with --tokenizer FILE");
   if (o.command == "generate")
     return runGenerate(o, model, *tok, m, prog);
   if (o.command == "perplexity")
     return runPerplexity(o, model, *tok, m, prog);
-  if (o.command == "logits")
-    return runLogits(o, model, *tok, m, prog);
   return runBench(o, model, m, prog);
 }

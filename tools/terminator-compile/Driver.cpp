@@ -45,6 +45,7 @@
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/ADT/StringSet.h"
 #include "llvm/IR/IRBuilder.h"
+#include "llvm/IR/InstIterator.h"
 #include "llvm/IR/LegacyPassManager.h"
 #include "llvm/IR/Module.h"
 #include "llvm/IR/Verifier.h"
@@ -268,9 +269,11 @@ struct Specialization {
 std::vector<Specialization> specializations(const Interface &iface,
                                             const CompileOptions &options) {
   std::vector<int64_t> lengths = options.prefillLengths;
-  if (lengths.empty())
-    for (int64_t d : {16, 4, 1})
-      lengths.push_back(std::max<int64_t>(1, iface.context / d));
+  if (lengths.empty()) // powers of two from context/16, and the context
+    for (int64_t n = std::max<int64_t>(1, iface.context / 16);
+         n < iface.context; n *= 2)
+      lengths.push_back(n);
+  lengths.push_back(iface.context);
   llvm::sort(lengths);
   lengths.erase(std::unique(lengths.begin(), lengths.end()), lengths.end());
   std::vector<Specialization> specs;
@@ -433,13 +436,13 @@ std::string describeWeights(ModuleOp module, const CompileOptions &options) {
 LogicalResult ternarize(ModuleOp module, const CompileOptions &options,
                         StringRef outputArchive) {
   std::string pipeline = llvm::formatv(
-      "builtin.module(terminator-ternarize{{method={0} granularity={1} "
-      "block-size={2} output-archive={3}{4}})",
+      "terminator-ternarize{{method={0} granularity={1} "
+      "block-size={2} output-archive={3}{4}}",
       options.method, options.granularity, options.blockSize, outputArchive,
       options.int8Layers.empty()
           ? std::string()
           : " int8-layers=" + llvm::join(options.int8Layers, ","));
-  PassManager pm(module->getContext());
+  auto pm = PassManager::on<ModuleOp>(module->getContext());
   if (failed(parsePassPipeline(pipeline, pm, llvm::errs())))
     return failure();
   if (failed(pm.run(module)))
@@ -475,7 +478,7 @@ trt_dtype dtypeOf(Type t) {
 FailureOr<std::vector<FunctionSignature>>
 signatures(ModuleOp module, const Interface &iface,
            ArrayRef<Specialization> specs) {
-  PassManager pm(module->getContext());
+  auto pm = PassManager::on<ModuleOp>(module->getContext());
   pm.addPass(createTernaryParamsToArgumentsPass());
   if (failed(pm.run(module)))
     return failure();
@@ -529,6 +532,10 @@ struct Tokenizer {
 std::optional<Tokenizer> loadTokenizer(const CompileOptions &options,
                                        const OnnxModelInfo &info) {
   Tokenizer tok;
+  if (options.noTokenizer) {
+    tok.format = "none";
+    return tok;
+  }
   auto read = [](StringRef path, std::string &out) {
     auto buffer = llvm::MemoryBuffer::getFile(path, /*IsText=*/false);
     if (!buffer) {
@@ -567,7 +574,8 @@ std::optional<Tokenizer> loadTokenizer(const CompileOptions &options,
     error() << options.modelPath
             << ": an ONNX file carries no tokenizer, and this one has none in "
                "its metadata; pass --tokenizer tok.bin (llama2.c) or "
-               "--tokenizer vocab.json --merges merges.txt (GPT-2)\n";
+               "--tokenizer vocab.json --merges merges.txt (GPT-2), or "
+               "--no-tokenizer for a program that only runs token ids\n";
     return std::nullopt;
   }
   std::vector<char> bytes;
@@ -706,6 +714,15 @@ LogicalResult emitObject(ModuleOp module, ArrayRef<FunctionSignature> sigs,
       if (!target.features.empty())
         f.addFnAttr("target-features", target.features);
     }
+  // Allow reassociation and contraction of floating-point arithmetic, so
+  // that reductions (dot products, sums) vectorize and use FMA. No other
+  // fast-math flag: the key mask relies on -inf.
+  for (llvm::Function &f : *llvmModule)
+    for (llvm::Instruction &inst : llvm::instructions(f))
+      if (isa<llvm::FPMathOperator>(inst)) {
+        inst.setHasAllowReassoc(true);
+        inst.setHasAllowContract(true);
+      }
   if (llvm::verifyModule(*llvmModule, &llvm::errs())) {
     error() << "internal: invalid LLVM IR\n";
     return failure();

@@ -22,6 +22,8 @@ struct CompileOptions {
   /// llama2.c tokenizer (tok*.bin), or GPT-2 vocab.json with `mergesPath`.
   std::string tokenizerPath;
   std::string mergesPath;
+  /// No tokenizer: the program runs `logits --ids` and `bench` only.
+  bool noTokenizer = false;
   /// host, x86-64, x86-64-v2, x86-64-v3, x86-64-v4 or aarch64.
   std::string target = "host";
   /// Extra LLVM target features, e.g. "+avx512vnni,-avx512f".
@@ -33,7 +35,8 @@ struct CompileOptions {
   std::vector<std::string> int8Layers;
   /// Context length (0: from the model's metadata).
   int64_t context = 0;
-  /// Prompt lengths compiled for prefill (empty: context/16, /4, /1).
+  /// Prompt lengths compiled for prefill (empty: powers of two from
+  /// context/16); the context length itself is always compiled too.
   std::vector<int64_t> prefillLengths;
   /// Where libterminator_rt.a for the target is.
   std::string runtimeLibDir;

@@ -35,6 +35,11 @@ static cl::opt<std::string> merges("merges",
                                    cl::desc("GPT-2 merges.txt (with "
                                             "--tokenizer vocab.json)"),
                                    cl::value_desc("file"), cl::cat(category));
+static cl::opt<bool> noTokenizer(
+    "no-tokenizer",
+    cl::desc("Compile without a tokenizer: the program then runs only "
+             "`logits --ids` and `bench` (for models that come without one)"),
+    cl::cat(category));
 static cl::opt<std::string>
     target("target",
            cl::desc("host, x86-64, x86-64-v2, x86-64-v3, x86-64-v4 or aarch64"),
@@ -68,8 +73,8 @@ static cl::opt<int64_t>
             cl::init(0), cl::cat(category));
 static cl::list<int64_t> prefillLengths(
     "prefill-lengths",
-    cl::desc("Prompt lengths compiled for prefill (default: context/16, "
-             "context/4, context)"),
+    cl::desc("Prompt lengths compiled for prefill, besides the context "
+             "length (default: powers of two from context/16)"),
     cl::CommaSeparated, cl::value_desc("n,..."), cl::cat(category));
 static cl::opt<std::string>
     runtimeDir("runtime-dir",
@@ -94,6 +99,12 @@ int main(int argc, char **argv) {
   options.outputPath = outputPath;
   options.tokenizerPath = tokenizer;
   options.mergesPath = merges;
+  options.noTokenizer = noTokenizer;
+  if (noTokenizer && !tokenizer.empty()) {
+    errs() << "terminator-compile: error: --no-tokenizer and --tokenizer "
+              "exclude each other\n";
+    return 2;
+  }
   options.target = target;
   options.cpuFeatures = cpuFeatures;
   options.ternarize = !noTernarize;

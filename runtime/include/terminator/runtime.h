@@ -307,7 +307,7 @@ typedef struct trt_model_info {
   const char *target;       /* e.g. "x86-64-v4" */
   const char *cpu_features; /* required, comma-separated, e.g. "avx2,fma" */
   const char *archive_name; /* default weights file, next to the program */
-  const char *tokenizer;    /* "llama2c" or "gpt2" */
+  const char *tokenizer;    /* "llama2c", "gpt2" or "none" */
   const char *weights_description; /* e.g. "ternary absmean/row, 2.43 b/w" */
   int32_t vocab_size;
   int32_t context_length;

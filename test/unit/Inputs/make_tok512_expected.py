@@ -7,7 +7,7 @@ the C++ llama2.c tokenizer against them.
 Run from anywhere, with numpy installed (the repository's build/venv has it):
 
     build/venv/bin/python test/unit/Inputs/make_tok512_expected.py \
-        [--wikitext /work/shared/data/corpus/wikitext-2/wiki.test.raw]
+        [--wikitext examples/wikitext-2/wiki.test.raw]
 
 Format of the output, one case per line ('#' lines are comments):
 
@@ -96,7 +96,7 @@ def escape(data):
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--wikitext",
-                   default="/work/shared/data/corpus/wikitext-2/wiki.test.raw",
+                   default="examples/wikitext-2/wiki.test.raw",
                    help="wikitext-2 wiki.test.raw")
     p.add_argument("--output", default=os.path.join(os.path.dirname(__file__),
                                                     "tok512-expected.txt"))
