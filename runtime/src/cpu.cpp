@@ -18,6 +18,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cstdint>
+#include <cstdlib>
 #include <cstring>
 
 #if defined(__x86_64__)
@@ -317,6 +318,20 @@ CpuFeatures detectCpu() {
     CpuFeatures cpu;
     cpu.arch = kArch;
     detect(cpu);
+    // TERMINATOR_CPU_FEATURES=a,b,... hides every detected feature not in
+    // the list: a program then behaves as on a smaller CPU of the same
+    // architecture (to test the start-up check, or to reproduce a report).
+    // It can only remove features, never add one the CPU lacks.
+    if (const char *only = std::getenv("TERMINATOR_CPU_FEATURES")) {
+      std::string list = std::string(",") + only + ",";
+      cpu.features.erase(
+          std::remove_if(cpu.features.begin(), cpu.features.end(),
+                         [&](const std::string &f) {
+                           return list.find("," + f + ",") ==
+                                  std::string::npos;
+                         }),
+          cpu.features.end());
+    }
     std::sort(cpu.features.begin(), cpu.features.end());
     cpu.features.erase(std::unique(cpu.features.begin(), cpu.features.end()),
                        cpu.features.end());

@@ -35,6 +35,9 @@ struct CpuFeatures {
 /// Inspects the CPU (cpuid and XGETBV on x86-64, AT_HWCAP and AT_HWCAP2 on
 /// aarch64 Linux). Never fails; the result does not change while the
 /// process runs.
+/// The environment variable TERMINATOR_CPU_FEATURES=a,b,... hides every
+/// detected feature not in its list (to test the start-up check on this
+/// machine); it never adds one.
 CpuFeatures detectCpu();
 
 /// The feature names detectCpu() can report for this build's architecture,

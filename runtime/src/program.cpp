@@ -372,11 +372,11 @@ void usage(const trt_model_info *m, const char *prog, const std::string &cmd) {
     std::printf(
         "usage: %s bench [options]\n\n"
         "Measures prompt (prefill) and decode speed on synthetic tokens.\n"
-        "  --prompt-tokens N  prompt length (default: the longest compiled,"
+        "  --prompt-tokens N  prompt length (default: a quarter of the context,"
         " %d)\n"
         "  --decode-tokens N  tokens decoded after the prompt (default 128)\n"
         "  --runs R           repetitions; the best is reported (default 3)\n",
-        prog, 0);
+        prog, m->context_length / 4);
   } else {
     std::printf(
         "usage: %s <command> [options]\n\n"
@@ -607,6 +607,7 @@ int runGenerate(const Options &o, Model &model, const trt::Tokenizer &tok,
       break; // the context is full
   }
   std::printf("\n");
+  std::fflush(stdout);
   double dt = seconds() - t0;
   std::fprintf(stderr, "%d tokens in %.2f s (%.1f tokens/s)\n", generated, dt,
                dt > 0 ? generated / dt : 0.0);
@@ -703,7 +704,10 @@ int runLogits(const Options &o, Model &model, const trt::Tokenizer *tok,
 
 int runBench(const Options &o, Model &model, const trt_model_info *m,
              const char *prog) {
-  int promptTokens = o.promptTokens ? o.promptTokens : model.longestPrefill();
+  int promptTokens =
+      o.promptTokens ? o.promptTokens
+                     : std::min(model.longestPrefill(),
+                                std::max(1, m->context_length / 4));
   if (promptTokens > model.longestPrefill())
     return fail(prog, "--prompt-tokens " + std::to_string(promptTokens) +
                           " exceeds the longest compiled prompt (" +
