@@ -25,6 +25,15 @@ def TernaryTernarizePass : Pass<"ternary-ternarize", "ModuleOp"> {
       per row, or per `block-size` columns.
     - `itf`: PT²-LLM's asymmetric W ≈ αT + μ with iterative ternary fitting,
       per row (`block-size=0`) or per `block-size` columns.
+    - `pt2`: PT²-LLM's recipe: ITF inside GPTQ error compensation, with the
+      calibration Gram matrix H = XᵀX of the layer's inputs (from
+      `calibration`), dampened by `percdamp`·mean(diag H); (α, μ) per row
+      (`block-size=0`) or per `block-size` columns, GPTQ blocks of
+      `block-size` (128 when 0).
+
+    With `calibration=STATS.tpar` (written by a calibration program, see
+    docs/calibration.md) the report also gives each layer's relative output
+    error tr(E H Eᵀ) / tr(W H Wᵀ), E = W − Ŵ, whatever the method.
 
     With `report=FILE` the pass writes one JSON record per layer (name,
     shape, method, encoding, real bits per weight with scales and offsets
@@ -64,7 +73,7 @@ def TernaryTernarizePass : Pass<"ternary-ternarize", "ModuleOp"> {
   }];
   let options = [
     Option<"method", "method", "std::string", /*default=*/"\"absmean\"",
-           "Ternarization method: absmean, als or itf">,
+           "Ternarization method: absmean, als, itf or pt2">,
     Option<"granularityName", "granularity", "std::string",
            /*default=*/"\"row\"",
            "Scale granularity for absmean and als: tensor or row">,
@@ -76,6 +85,10 @@ def TernaryTernarizePass : Pass<"ternary-ternarize", "ModuleOp"> {
     Option<"outputArchive", "output-archive", "std::string",
            /*default=*/"\"\"",
            "Archive to write when the weights come from an archive">,
+    Option<"calibration", "calibration", "std::string", /*default=*/"\"\"",
+           "Calibration statistics (.tpar with NAME.hessian entries)">,
+    Option<"percdamp", "percdamp", "double", /*default=*/"0.01",
+           "GPTQ dampening for pt2, a fraction of mean(diag H)">,
     Option<"report", "report", "std::string", /*default=*/"\"\"",
            "Write a per-layer report as JSON to this file, and print it as a "
            "table on stderr">,

@@ -21,7 +21,7 @@ struct TernarizePipelineOptions
     : public PassPipelineOptions<TernarizePipelineOptions> {
   Option<std::string> method{
       *this, "method",
-      llvm::cl::desc("Ternarization method: absmean, als or itf"),
+      llvm::cl::desc("Ternarization method: absmean, als, itf or pt2"),
       llvm::cl::init("absmean")};
   Option<std::string> granularity{
       *this, "granularity",
@@ -38,6 +38,14 @@ struct TernarizePipelineOptions
   ListOption<std::string> int8Layers{
       *this, "int8-layers",
       llvm::cl::desc("Archive entry names of weights kept at int8 per row")};
+  Option<std::string> calibration{
+      *this, "calibration",
+      llvm::cl::desc("Calibration statistics (.tpar; needed by pt2)"),
+      llvm::cl::init("")};
+  Option<double> percdamp{
+      *this, "percdamp",
+      llvm::cl::desc("GPTQ dampening for pt2, a fraction of mean(diag H)"),
+      llvm::cl::init(0.01)};
   Option<std::string> outputArchive{
       *this, "output-archive",
       llvm::cl::desc("Archive to write when the weights come from an archive"),
@@ -72,6 +80,8 @@ void mlir::terminator::registerPipelines() {
         passOptions.blockSize = options.blockSize;
         passOptions.outputArchive = options.outputArchive;
         passOptions.report = options.report;
+        passOptions.calibration = options.calibration;
+        passOptions.percdamp = options.percdamp;
         passOptions.int8Layers.assign(options.int8Layers.begin(),
                                       options.int8Layers.end());
         pm.addPass(ternary::createTernaryTernarizePass(passOptions));

@@ -39,8 +39,14 @@ struct TernaryTernarizePass
   void runOnOperation() override;
 
 private:
-  /// Quantizes `w` with the pass's method.
-  solvers::Result<solvers::TernaryMatrix> solve(solvers::MatrixView w);
+  /// Quantizes `w` with the pass's method; `h` is the calibration Gram
+  /// matrix of its inputs or null.
+  solvers::Result<solvers::TernaryMatrix> solve(solvers::MatrixView w,
+                                                solvers::MatrixView h);
+  /// The calibration Gram matrix of the weight `key` with `cols` inputs
+  /// (null view without calibration); fails if the statistics lack it.
+  FailureOr<solvers::MatrixView> hessianOf(LinearOp linear, StringRef key,
+                                           int64_t cols);
   LogicalResult ternarize(LinearOp linear);
   /// The f32 values of a weight: inline, or from the input archive.
   FailureOr<SmallVector<float>> readWeight(LinearOp linear);
@@ -65,6 +71,7 @@ private:
   solvers::Granularity granularity = solvers::Granularity::Row;
   llvm::json::Array records;
   trt_archive *input = nullptr;
+  trt_archive *stats = nullptr;
   trt_writer *writer = nullptr;
   std::string inputPath;
   bool writeFailed = false;
@@ -75,8 +82,34 @@ private:
 using namespace mlir;
 using namespace mlir::ternary;
 
+FailureOr<solvers::MatrixView>
+TernaryTernarizePass::hessianOf(LinearOp linear, StringRef key, int64_t cols) {
+  if (!stats)
+    return solvers::MatrixView{};
+  char err[TRT_ERROR_MESSAGE_SIZE];
+  const trt_entry *entry = nullptr;
+  std::string name = (key + ".hessian").str();
+  if (trt_archive_find(stats, name.c_str(), &entry, err, sizeof(err)) !=
+      TRT_OK)
+    return linear.emitOpError("has no calibration statistics: ")
+           << err << " (were they made for this model?)";
+  if (entry->dtype != TRT_DTYPE_F32 || entry->rank != 2 ||
+      entry->dims[0] != uint64_t(cols) || entry->dims[1] != uint64_t(cols))
+    return linear.emitOpError("calibration entry '")
+           << name << "' is not f32 [" << cols << ", " << cols
+           << "]; the statistics were made for another model";
+  return solvers::MatrixView{static_cast<const float *>(entry->data), cols,
+                             cols};
+}
+
 solvers::Result<solvers::TernaryMatrix>
-TernaryTernarizePass::solve(solvers::MatrixView w) {
+TernaryTernarizePass::solve(solvers::MatrixView w, solvers::MatrixView h) {
+  if (method == "pt2") {
+    solvers::GptqOptions options;
+    options.blockSize = blockSize;
+    options.percdamp = percdamp;
+    return solvers::gptq(w, h, options);
+  }
   if (method == "als") {
     solvers::AlsOptions options;
     options.granularity = granularity;
@@ -203,9 +236,17 @@ LogicalResult TernaryTernarizePass::ternarize(LinearOp linear) {
       param && llvm::any_of(int8Layers, [&](const std::string &name) {
         return name == param.getKey();
       });
+  FailureOr<solvers::MatrixView> h =
+      hessianOf(linear, param ? param.getKey() : StringRef(), k);
+  if (failed(h))
+    return failure();
+  if (method == "pt2" && h->isNull())
+    return linear.emitOpError("cannot be ternarized with pt2: it needs the "
+                              "calibration Gram matrix; set calibration=FILE "
+                              "(terminator-compile --calib-text)");
   solvers::Result<solvers::TernaryMatrix> q =
       keepInt8 ? solvers::symmetricInt({values->data(), n, k}, 8, 0)
-               : solve({values->data(), n, k});
+               : solve({values->data(), n, k}, *h);
   if (!q)
     return linear.emitOpError("cannot be ternarized: ") << q.error();
   int64_t groups = q->groupsPerRow();
@@ -242,6 +283,10 @@ LogicalResult TernaryTernarizePass::ternarize(LinearOp linear) {
     done[param.getKey()] = Done{encoding, groups, bool(offsets)};
   if (!report.empty()) {
     solvers::MatrixView view{values->data(), n, k};
+    llvm::json::Value outputError = nullptr;
+    if (!h->isNull())
+      if (solvers::Result<double> e = solvers::relativeOutputError(view, *q, *h))
+        outputError = *e;
     solvers::CodeBalance balance = solvers::codeBalance(*q);
     std::string encodingText;
     llvm::raw_string_ostream os(encodingText);
@@ -254,6 +299,7 @@ LogicalResult TernaryTernarizePass::ternarize(LinearOp linear) {
         {"encoding", encodingText},
         {"bits_per_weight", encoding.getBitsPerWeight(n, k)},
         {"relative_frobenius_error", solvers::relativeFrobeniusError(view, *q)},
+        {"relative_output_error", outputError},
         {"sparsity", solvers::sparsity(*q)},
         {"code_balance",
          llvm::json::Array{balance.minusOne, balance.zero, balance.plusOne}}});
@@ -267,18 +313,22 @@ LogicalResult TernaryTernarizePass::ternarize(LinearOp linear) {
 
 LogicalResult TernaryTernarizePass::writeReport(ModuleOp module) {
   double bits = 0, weights = 0;
-  llvm::errs() << llvm::format("%-40s %11s %-8s %9s %9s %8s\n", "layer",
+  llvm::errs() << llvm::format("%-40s %11s %-8s %9s %9s %9s %8s\n", "layer",
                                "shape", "method", "bits/w", "rel.frob",
-                               "zeros");
+                               "rel.out", "zeros");
   for (const llvm::json::Value &v : records) {
     const llvm::json::Object &r = *v.getAsObject();
     int64_t n = *r.getInteger("rows"), k = *r.getInteger("cols");
     std::string shape = std::to_string(n) + "x" + std::to_string(k);
+    std::optional<double> out = r.getNumber("relative_output_error");
+    std::string outText =
+        out ? llvm::formatv("{0:F4}", *out).str() : std::string("-");
     llvm::errs() << llvm::format(
-        "%-40s %11s %-8s %9.3f %9.4f %8.3f\n",
+        "%-40s %11s %-8s %9.3f %9.4f %9s %8.3f\n",
         r.getString("name")->str().c_str(), shape.c_str(),
         r.getString("method")->str().c_str(), *r.getNumber("bits_per_weight"),
-        *r.getNumber("relative_frobenius_error"), *r.getNumber("sparsity"));
+        *r.getNumber("relative_frobenius_error"), outText.c_str(),
+        *r.getNumber("sparsity"));
     bits += *r.getNumber("bits_per_weight") * double(n * k);
     weights += double(n * k);
   }
@@ -302,9 +352,14 @@ LogicalResult TernaryTernarizePass::writeReport(ModuleOp module) {
 
 void TernaryTernarizePass::runOnOperation() {
   ModuleOp module = getOperation();
-  if (method != "absmean" && method != "als" && method != "itf") {
+  if (method != "absmean" && method != "als" && method != "itf" &&
+      method != "pt2") {
     module.emitError("ternary-ternarize: unknown method '")
-        << method << "'; expected absmean, als or itf";
+        << method << "'; expected absmean, als, itf or pt2";
+    return signalPassFailure();
+  }
+  if (percdamp < 0) {
+    module.emitError("ternary-ternarize: percdamp must be >= 0");
     return signalPassFailure();
   }
   if (granularityName == "tensor")
@@ -334,7 +389,14 @@ void TernaryTernarizePass::runOnOperation() {
   llvm::scope_exit cleanup([&] {
     trt_writer_destroy(writer);
     trt_archive_close(input);
+    trt_archive_close(stats);
   });
+  if (!calibration.empty() &&
+      trt_archive_open(calibration.c_str(), 0, &stats, err, sizeof(err)) !=
+          TRT_OK) {
+    module.emitError("ternary-ternarize: calibration statistics: ") << err;
+    return signalPassFailure();
+  }
   if (usesArchive) {
     auto attr =
         module->getAttrOfType<StringAttr>(TernaryDialect::getArchiveAttrName());

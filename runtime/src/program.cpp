@@ -19,6 +19,7 @@
 
 #include "terminator/runtime.h"
 
+#include "calibrate.h"
 #include "cpu.h"
 #include "sampler.h"
 #include "tokenizer.h"
@@ -330,7 +331,8 @@ const float *Model::decode(int32_t token) {
 //===----------------------------------------------------------------------===//
 
 struct Options {
-  std::string command, prompt, file, weights;
+  std::string command, prompt, file, weights, output;
+  int samples = 128, seqLen = 0;
   std::vector<int32_t> ids;
   int steps = 256, threads = 1, promptTokens = 0, decodeTokens = 128,
       runs = 3;
@@ -358,6 +360,17 @@ void usage(const trt_model_info *m, const char *prog, const std::string &cmd) {
         "encoded with BOS; windows of the context length (%d) overlapping by\n"
         "one token, each a fresh context. Prints perplexity, nats/token and\n"
         "the number of tokens scored.\n",
+        prog, m->context_length);
+  } else if (cmd == "calibrate") {
+    std::printf(
+        "usage: %s calibrate FILE -o STATS.tpar [--samples N] [--seq-len L]"
+        " [--seed S]\n\n"
+        "Runs the model on windows of L tokens (default: the context, %d)\n"
+        "drawn at random (seed S, default 0) from FILE's documents (each line\n"
+        "that is not empty or all spaces, encoded with BOS, concatenated), N\n"
+        "of them (default 128), and writes the input statistics of every\n"
+        "linear layer (docs/calibration.md). Only calibration programs\n"
+        "(made by terminator-compile --calib-text) can.\n",
         prog, m->context_length);
   } else if (cmd == "logits") {
     std::printf(
@@ -414,10 +427,11 @@ int parse(int argc, char **argv, const trt_model_info *m, Options &o) {
     return 0;
   }
   if (first != "generate" && first != "perplexity" && first != "bench" &&
-      first != "logits") {
+      first != "logits" && first != "calibrate") {
     std::fprintf(stderr,
                  "%s: error: unknown command '%s'; the commands are "
-                 "generate, perplexity, bench and logits (see %s --help)\n",
+                 "generate, perplexity, bench, logits and calibrate (see %s "
+                 "--help)\n",
                  prog, first.c_str(), prog);
     return 2;
   }
@@ -516,7 +530,23 @@ int parse(int argc, char **argv, const trt_model_info *m, Options &o) {
       ok = integer("--decode-tokens", o.decodeTokens, 0);
     } else if (o.command == "bench" && a == "--runs") {
       ok = integer("--runs", o.runs, 1);
-    } else if (o.command == "perplexity" && a[0] != '-' && o.file.empty()) {
+    } else if (o.command == "calibrate" && a == "-o") {
+      const char *v = value("-o");
+      ok = v != nullptr;
+      if (v)
+        o.output = v;
+    } else if (o.command == "calibrate" && a == "--samples") {
+      ok = integer("--samples", o.samples, 1);
+    } else if (o.command == "calibrate" && a == "--seq-len") {
+      ok = integer("--seq-len", o.seqLen, 2);
+    } else if (o.command == "calibrate" && a == "--seed") {
+      const char *v = value("--seed");
+      char *end = nullptr;
+      ok = v && (o.seed = std::strtoull(v, &end, 10), *end == 0);
+      if (v && !ok)
+        std::fprintf(stderr, "%s: error: --seed expects an integer\n", prog);
+    } else if ((o.command == "perplexity" || o.command == "calibrate") &&
+               a[0] != '-' && o.file.empty()) {
       o.file = a;
     } else {
       std::fprintf(stderr,
@@ -532,6 +562,12 @@ int parse(int argc, char **argv, const trt_model_info *m, Options &o) {
   if (o.help) {
     usage(m, prog, o.command);
     return 0;
+  }
+  if (o.command == "calibrate" && (o.file.empty() || o.output.empty())) {
+    std::fprintf(stderr, "%s: error: calibrate needs a text FILE and -o "
+                         "STATS.tpar (see %s calibrate --help)\n",
+                 prog, prog);
+    return 2;
   }
   if (o.command == "perplexity" && o.file.empty()) {
     std::fprintf(stderr, "%s: error: perplexity needs a text FILE (see %s "
@@ -566,6 +602,9 @@ double nll(const float *logits, int32_t vocab, int32_t target) {
     sum += std::exp(double(logits[k]) - m);
   return m + std::log(sum) - double(logits[target]);
 }
+
+bool readDocuments(const std::string &path, std::vector<std::string> &docs,
+                   std::string &error);
 
 int runGenerate(const Options &o, Model &model, const trt::Tokenizer &tok,
                 const trt_model_info *m, const char *prog) {
@@ -616,15 +655,10 @@ int runGenerate(const Options &o, Model &model, const trt::Tokenizer &tok,
 
 int runPerplexity(const Options &o, Model &model, const trt::Tokenizer &tok,
                   const trt_model_info *m, const char *prog) {
-  std::ifstream in(o.file, std::ios::binary);
-  if (!in)
-    return fail(prog, "cannot open the text file " + o.file +
-                          ": " + std::strerror(errno));
   std::vector<std::string> docs;
-  std::string line;
-  while (std::getline(in, line))
-    if (line.find_first_not_of(' ') != std::string::npos)
-      docs.push_back(line);
+  std::string error;
+  if (!readDocuments(o.file, docs, error))
+    return fail(prog, error);
   int context = m->context_length;
   double total = 0;
   uint64_t scored = 0;
@@ -699,6 +733,81 @@ int runLogits(const Options &o, Model &model, const trt::Tokenizer *tok,
                   double(rows[size_t(r) * size_t(m->vocab_size) + size_t(k)]));
     std::printf("\n");
   }
+  return 0;
+}
+
+/// Reads the documents of a text file (lines not empty or all spaces).
+bool readDocuments(const std::string &path, std::vector<std::string> &docs,
+                   std::string &error) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    error = "cannot open the text file " + path + ": " + std::strerror(errno);
+    return false;
+  }
+  std::string line;
+  while (std::getline(in, line))
+    if (line.find_first_not_of(' ') != std::string::npos)
+      docs.push_back(line);
+  return true;
+}
+
+int runCalibrate(const Options &o, Model &model, const trt::Tokenizer &tok,
+                 const trt_model_info *m, const char *prog) {
+  if (m->num_calib_layers == 0)
+    return fail(prog, "this program does not observe its layers; make a "
+                      "calibration program with terminator-compile "
+                      "--calib-text (it runs this command itself)");
+  int seqLen = o.seqLen ? o.seqLen : model.longestPrefill();
+  if (seqLen > model.longestPrefill())
+    return fail(prog, "--seq-len " + std::to_string(seqLen) +
+                          " exceeds the longest compiled prompt (" +
+                          std::to_string(model.longestPrefill()) + ")");
+  std::vector<std::string> docs;
+  std::string error;
+  if (!readDocuments(o.file, docs, error))
+    return fail(prog, error);
+  std::vector<int32_t> stream;
+  for (const std::string &d : docs) {
+    std::vector<int32_t> ids = tok.encode(d, /*bos=*/true);
+    stream.insert(stream.end(), ids.begin(), ids.end());
+  }
+  if (stream.size() < 2)
+    return fail(prog, o.file + " holds no text to calibrate on");
+  int len = int(std::min<size_t>(size_t(seqLen), stream.size()));
+  trt::Calibrator calib(m->calib_layers, m->num_calib_layers);
+  trt::Calibrator::setActive(&calib);
+  calib.setValidRows(len);
+  // xorshift64*, as the sampler, for the window starts.
+  uint64_t state = o.seed ? o.seed : 0x9E3779B97F4A7C15ull;
+  double t0 = seconds(), last = t0;
+  for (int s = 0; s < o.samples; ++s) {
+    state ^= state >> 12;
+    state ^= state << 25;
+    state ^= state >> 27;
+    uint64_t r = (state * 0x2545F4914F6CDD1Dull) >> 32;
+    size_t start = size_t(r % (stream.size() - size_t(len) + 1));
+    if (!model.prefill(stream.data() + start, len, false))
+      return fail(prog, "internal: no prefill function for " +
+                            std::to_string(len) + " tokens");
+    if (!calib.problem.empty())
+      return fail(prog, calib.problem);
+    double now = seconds();
+    if (now - last > 5.0 || s + 1 == o.samples) {
+      std::fprintf(stderr, "calibration: %d/%d samples of %d tokens, %.0f s\n",
+                   s + 1, o.samples, len, now - t0);
+      last = now;
+    }
+  }
+  trt::Calibrator::setActive(nullptr);
+  std::string info = "text " + o.file + "\nsamples " +
+                     std::to_string(o.samples) + "\nseq_len " +
+                     std::to_string(len) + "\nseed " +
+                     std::to_string(o.seed) + "\nmodel " + m->model_name +
+                     "\n";
+  if (!calib.write(o.output, info, error))
+    return fail(prog, "cannot write " + o.output + ": " + error);
+  std::fprintf(stderr, "calibration: %lld tokens per layer -> %s\n",
+               (long long)calib.rows(), o.output.c_str());
   return 0;
 }
 
@@ -821,5 +930,7 @@ extern "C" int trt_program_main(const trt_model_info *m, int argc,
     return runGenerate(o, model, *tok, m, prog);
   if (o.command == "perplexity")
     return runPerplexity(o, model, *tok, m, prog);
+  if (o.command == "calibrate")
+    return runCalibrate(o, model, *tok, m, prog);
   return runBench(o, model, m, prog);
 }

@@ -33,6 +33,17 @@ struct CompileOptions {
   std::string granularity = "row";
   int64_t blockSize = 0;
   std::vector<std::string> int8Layers;
+  /// GPTQ dampening, as a fraction of mean(diag H) (pt2).
+  double percdamp = 0.01;
+  /// Calibration: statistics to reuse (a .tpar written by a calibration
+  /// program), or text to make them from, and how.
+  std::string calibPath;
+  std::string calibTextPath;
+  std::string saveCalib;
+  int64_t calibSamples = 128;
+  /// Tokens per calibration sample (0: min(2048, context)).
+  int64_t calibSeqLen = 0;
+  uint64_t seed = 0;
   /// Context length (0: from the model's metadata).
   int64_t context = 0;
   /// Prompt lengths compiled for prefill (empty: powers of two from

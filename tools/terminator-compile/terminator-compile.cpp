@@ -52,7 +52,9 @@ static cl::opt<bool> noTernarize("no-ternarize",
                                  cl::desc("Keep the linear layers in f32"),
                                  cl::cat(category));
 static cl::opt<std::string>
-    method("method", cl::desc("Ternarization method: absmean, als or itf"),
+    method("method",
+           cl::desc("Ternarization method: absmean, als, itf, or pt2 (GPTQ "
+                    "with ITF; needs --calib or --calib-text)"),
            cl::init("absmean"), cl::cat(category));
 static cl::opt<std::string>
     granularity("granularity",
@@ -67,6 +69,34 @@ static cl::list<std::string>
                cl::desc("Archive entries (ONNX initializer names) kept at int8"),
                cl::CommaSeparated, cl::value_desc("name,..."),
                cl::cat(category));
+static cl::opt<double>
+    percdamp("percdamp",
+             cl::desc("GPTQ dampening for pt2, a fraction of mean(diag H)"),
+             cl::init(0.01), cl::cat(category));
+static cl::opt<std::string>
+    calib("calib",
+          cl::desc("Calibration statistics to use (written by --save-calib)"),
+          cl::value_desc("stats.tpar"), cl::cat(category));
+static cl::opt<std::string> calibText(
+    "calib-text",
+    cl::desc("Calibrate on this text: runs the f32 model on it and collects "
+             "each linear layer's input statistics (docs/calibration.md)"),
+    cl::value_desc("file"), cl::cat(category));
+static cl::opt<std::string>
+    saveCalib("save-calib",
+              cl::desc("Also keep the statistics of --calib-text here"),
+              cl::value_desc("stats.tpar"), cl::cat(category));
+static cl::opt<int64_t>
+    calibSamples("calib-samples",
+                 cl::desc("Calibration windows (default 128)"), cl::init(128),
+                 cl::cat(category));
+static cl::opt<int64_t> calibSeqLen(
+    "calib-seq-len",
+    cl::desc("Tokens per calibration window (default: min(2048, context))"),
+    cl::init(0), cl::cat(category));
+static cl::opt<uint64_t> seed("seed",
+                              cl::desc("Seed of the calibration windows"),
+                              cl::init(0), cl::cat(category));
 static cl::opt<int64_t>
     context("context",
             cl::desc("Context length (default: from the model's metadata)"),
@@ -113,6 +143,24 @@ int main(int argc, char **argv) {
   options.blockSize = blockSize;
   options.int8Layers.assign(int8Layers.begin(), int8Layers.end());
   options.context = context;
+  options.percdamp = percdamp;
+  options.calibPath = calib;
+  options.calibTextPath = calibText;
+  options.saveCalib = saveCalib;
+  options.calibSamples = calibSamples;
+  options.calibSeqLen = calibSeqLen;
+  options.seed = seed;
+  if (!calib.empty() && !calibText.empty()) {
+    errs() << "terminator-compile: error: --calib and --calib-text exclude "
+              "each other (--calib reuses statistics, --calib-text makes "
+              "them)\n";
+    return 2;
+  }
+  if (calibSamples < 1 || percdamp < 0) {
+    errs() << "terminator-compile: error: --calib-samples must be >= 1 and "
+              "--percdamp >= 0\n";
+    return 2;
+  }
   for (int64_t n : prefillLengths) {
     if (n < 1) {
       errs() << "terminator-compile: error: --prefill-lengths expects "

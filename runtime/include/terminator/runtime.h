@@ -258,7 +258,7 @@ void trt_writer_destroy(trt_writer *writer);
 \*===----------------------------------------------------------------------===*/
 
 /// Version of the structures below; a program and its runtime must agree.
-#define TRT_MODEL_ABI_VERSION 1
+#define TRT_MODEL_ABI_VERSION 2
 /// Largest rank of a function argument.
 #define TRT_MAX_ARG_RANK 8
 
@@ -300,6 +300,13 @@ typedef struct trt_function {
   const trt_arg *args;
 } trt_function;
 
+/// A linear layer whose inputs a calibration program observes: the archive
+/// entry of its weight and its number of input features (columns).
+typedef struct trt_calib_layer {
+  const char *name;
+  int64_t cols;
+} trt_calib_layer;
+
 /// Everything a compiled program knows about its model.
 typedef struct trt_model_info {
   int32_t abi_version; /* TRT_MODEL_ABI_VERSION */
@@ -315,6 +322,11 @@ typedef struct trt_model_info {
   int32_t bos, eos;
   int32_t num_functions;
   const trt_function *functions;
+  /// Calibration programs only (terminator-compile --calib-text): the
+  /// layers whose inputs `_mlir_ciface_trt_calib_observe(i, x)` reports, in
+  /// the order of i. Otherwise 0 and NULL.
+  int32_t num_calib_layers;
+  const trt_calib_layer *calib_layers;
 } trt_model_info;
 
 /// The runtime's entry point for compiled programs: parses the command line
