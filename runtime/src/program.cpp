@@ -8,6 +8,7 @@
 //   NAME perplexity FILE
 //   NAME bench [--prompt-tokens N] [--decode-tokens N] [--runs R]
 //   NAME logits (--prompt TEXT | --ids ID,...) [--decode]
+//   NAME calibrate TEXT -o STATS [--samples N] [--seq-len L] [--seed S]
 //
 // The model runs through its compiled functions: prefill functions of a
 // few fixed prompt lengths (a prompt is padded to the next one; causal
@@ -398,7 +399,9 @@ void usage(const trt_model_info *m, const char *prog, const std::string &cmd) {
         "  generate     generate text (--help for options)\n"
         "  perplexity   score a text file\n"
         "  bench        measure prompt and decode tokens/s\n"
-        "  logits       print the logits of a prompt (for testing)\n\n"
+        "  logits       print the logits of a prompt (for testing)\n"
+        "  calibrate    collect calibration statistics (calibration programs"
+        " only)\n\n"
         "options of every command:\n"
         "  --weights FILE  weight archive (default: %s next to the program)\n"
         "  --threads N     worker threads (default 1)\n"

@@ -5,7 +5,7 @@
 // RUN: not terminator-opt %s --split-input-file --ternary-ternarize=block-size=-1 2>&1 | FileCheck %s --check-prefix=BLOCK
 // RUN: not terminator-opt %S/Inputs/archive-weight.mlir --ternary-ternarize 2>&1 | FileCheck %s --check-prefix=NOOUT
 
-// METHOD: error: ternary-ternarize: unknown method 'magic'; expected absmean, als or itf
+// METHOD: error: ternary-ternarize: unknown method 'magic'; expected absmean, als, itf or pt2
 // BLOCK: error: ternary-ternarize: block-size must be >= 0, but got -1
 // NOOUT: error: ternary-ternarize: weights come from the archive model.tpar; set output-archive=PATH for the ternarized weights
 // GRAN: error: ternary-ternarize: unknown granularity 'column'; expected tensor or row

@@ -155,12 +155,25 @@ def windows(n, seq_len):
     return out
 
 
-def perplexity(model, tok, path, seq_len, progress=False):
-    """Returns (tokens scored, total NLL in nats, documents). `model` has
-    forward(tokens) -> logits [S, vocab] of a fresh window (Model, or
-    ort_model.OrtModel for an ONNX model)."""
+def kl_divergence(ref_logits, logits):
+    """Sum over rows of KL(softmax(ref) || softmax(logits)), in float64."""
+    def log_softmax(z):
+        z = z.astype(np.float64)
+        m = z.max(axis=-1, keepdims=True)
+        return z - m - np.log(np.exp(z - m).sum(axis=-1, keepdims=True))
+    lp, lq = log_softmax(ref_logits), log_softmax(logits)
+    return float(np.sum(np.exp(lp) * (lp - lq)))
+
+
+def perplexity(model, tok, path, seq_len, progress=False, reference=None):
+    """Returns (tokens scored, total NLL in nats, documents, total KL). `model`
+    has forward(tokens) -> logits [S, vocab] of a fresh window (Model, or
+    ort_model.OrtModel for an ONNX model). With `reference` (another such
+    model), the KL divergence of model's next-token distribution from the
+    reference's is summed over the same tokens (else total KL is None)."""
     docs = documents(path)
     total_nll = 0.0
+    total_kl = 0.0 if reference is not None else None
     scored = 0
     t0 = time.time()
     for i, doc in enumerate(docs):
@@ -169,12 +182,14 @@ def perplexity(model, tok, path, seq_len, progress=False):
             win = ids[start:end]
             logits = model.forward(win[:-1])
             total_nll += log_softmax_nll(logits, np.asarray(win[1:]))
+            if reference is not None:
+                total_kl += kl_divergence(reference.forward(win[:-1]), logits)
             scored += len(win) - 1
         if progress and (i + 1) % 250 == 0:
             print(f"  {i + 1}/{len(docs)} documents, {scored} tokens, "
                   f"{total_nll / max(scored, 1):.4f} nats/token, "
                   f"{time.time() - t0:.0f} s", file=sys.stderr)
-    return scored, total_nll, len(docs)
+    return scored, total_nll, len(docs), total_kl
 
 
 def generate(model, tok, prompt="", steps=64):
@@ -209,6 +224,10 @@ def main(argv=None):
                         "forward; MODEL.bin still gives the context length")
     s.add_argument("--threads", type=int, default=1,
                    help="onnxruntime threads with --onnx")
+    s.add_argument("--kl-reference", metavar="REF.onnx",
+                   help="also print the mean KL divergence (nats/token) of "
+                        "the scored model's next-token distribution from "
+                        "this ONNX model's (e.g. the f32 model)")
 
     s = sub.add_parser("generate", help="greedy generation from BOS")
     s.add_argument("model")
@@ -237,8 +256,13 @@ def main(argv=None):
             if args.onnx:
                 from ort_model import OrtModel
                 scorer = OrtModel(args.onnx, args.threads)
-            scored, nll, ndocs = perplexity(scorer, tok, args.text,
-                                            ck.config.seq_len, args.progress)
+            reference = None
+            if args.kl_reference:
+                from ort_model import OrtModel
+                reference = OrtModel(args.kl_reference, args.threads)
+            scored, nll, ndocs, kl = perplexity(scorer, tok, args.text,
+                                                ck.config.seq_len,
+                                                args.progress, reference)
             if scored == 0:
                 raise llama2c.FormatError(f"{args.text}: no token to score")
             print(f"documents: {ndocs}")
@@ -246,6 +270,8 @@ def main(argv=None):
             print(f"total nll: {nll:.4f} nats")
             print(f"nats/token: {nll / scored:.4f}")
             print(f"perplexity: {math.exp(nll / scored):.1f}")
+            if kl is not None:
+                print(f"kl to reference: {kl / scored:.4f} nats/token")
             print(f"seconds: {time.time() - t0:.1f}", file=sys.stderr)
         elif args.cmd == "generate":
             ids = generate(model, tok, args.prompt, args.steps)

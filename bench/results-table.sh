@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+#===- bench/results-table.sh - the README's stories260K results table ------===#
+#
+# For each recipe: compile examples/stories260K/stories260K.onnx with
+# terminator-compile, then
+#   - real bits per linear weight: the compiler's own count (codes, scales,
+#     offsets);
+#   - WikiText-2 test perplexity and the mean KL divergence of the next-token
+#     distribution to the f32 model: onnxruntime on the program's decoded
+#     weights (tools/convert/ternarized_onnx.py, reference.py --kl-reference),
+#     DESIGN.md protocol;
+#   - held-out stories perplexity: the program itself
+#     (examples/stories260K/heldout.txt, the model's own samples);
+#   - decode tokens/s: the program's `bench` (1 thread, best of 3).
+# Prints a markdown table. About 20 minutes on this machine. Needs ./dev test
+# (or ./dev run) first.
+#
+#   bench/results-table.sh [TEXT]   (default: examples/wikitext-2/wiki.test.raw)
+#
+#===------------------------------------------------------------------------===#
+set -euo pipefail
+here=$(cd "$(dirname "$0")/.." && pwd)
+build=${BUILD_DIR:-$here/build}
+text=${1:-$here/examples/wikitext-2/wiki.test.raw}
+model=$here/examples/stories260K
+py=$build/venv/bin/python
+work=$(mktemp -d "${TMPDIR:-/tmp}/terminator-results.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+
+recipes=(
+  "f32|--no-ternarize"
+  "absmean (per row)|--method absmean"
+  "ALS (per row)|--method als"
+  "ITF (per row)|--method itf"
+  "pt2 (GPTQ+ITF, calibrated)|--method pt2 --calib-text $model/calibration.txt --calib-seq-len 512"
+)
+echo "| recipe | real bits / linear weight | WikiText-2 ppl | KL to f32 (nats/token) | held-out stories ppl | decode tokens/s |"
+echo "|---|---|---|---|---|---|"
+for entry in "${recipes[@]}"; do
+  name=${entry%%|*}
+  flags=${entry#*|}
+  # shellcheck disable=SC2086
+  "$build/bin/terminator-compile" "$model/stories260K.onnx" -o "$work/p" $flags \
+    2>"$work/compile.log" || { cat "$work/compile.log" >&2; exit 1; }
+  bits=$(sed -nE 's/.*, ([0-9.]+) bits per linear weight.*/\1/p' "$work/compile.log")
+  onnx=$model/stories260K.onnx
+  if [ "$flags" != "--no-ternarize" ]; then
+    "$py" "$here/tools/convert/ternarized_onnx.py" "$model/stories260K.onnx" \
+      "$work/p.tpar" -o "$work/t.onnx" >/dev/null
+    onnx=$work/t.onnx
+  fi
+  "$py" "$here/tools/convert/reference.py" perplexity "$model/stories260K.bin" \
+    "$model/tok512.bin" "$text" --onnx "$onnx" \
+    --kl-reference "$model/stories260K.onnx" >"$work/score.txt"
+  ppl=$(sed -nE 's/^perplexity: ([0-9.]+)/\1/p' "$work/score.txt")
+  kl=$(sed -nE 's/^kl to reference: ([0-9.]+).*/\1/p' "$work/score.txt")
+  held=$("$work/p" perplexity "$model/heldout.txt" 2>/dev/null | awk '{print $2}')
+  tps=$("$work/p" bench 2>/dev/null | sed -nE 's/^decode: [0-9]+ tokens, ([0-9.]+) tokens.*/\1/p')
+  printf '| %s | %s | %s | %s | %.2f | %s |\n' "$name" "$bits" "$ppl" "$kl" "$held" "$tps"
+done
+echo "| pt2 + SSR + outliers | not implemented yet (ternarization issue) | | | | |"
