@@ -42,3 +42,10 @@ tool_dirs = [config.terminator_tools_dir, config.llvm_tools_dir]
 tools = ["terminator-opt", "terminator-archive", "terminator-import",
          "terminator-compile"]
 llvm_config.add_tool_substitutions(tools, tool_dirs)
+
+# aarch64: the cross-built runtime and qemu-aarch64 (./dev installs both).
+import shutil
+if shutil.which("qemu-aarch64") and os.path.exists(
+        os.path.join(config.terminator_obj_root, "runtime-aarch64",
+                     "libterminator_rt.a")):
+    config.available_features.add("aarch64-qemu")

@@ -849,14 +849,20 @@ std::string modelDescription(ArrayRef<FunctionSignature> sigs,
 
 LogicalResult link(const CompileOptions &options, const Target &target,
                    StringRef object, StringRef description, StringRef exe) {
-  std::string runtimeDir = options.runtimeLibDir.empty()
-                               ? std::string(TERMINATOR_RUNTIME_LIB_DIR)
-                               : options.runtimeLibDir;
+  bool arm = target.triple.rfind("aarch64", 0) == 0;
+  std::string runtimeDir =
+      !options.runtimeLibDir.empty() ? options.runtimeLibDir
+      : arm ? std::string(TERMINATOR_RUNTIME_AARCH64_LIB_DIR)
+            : std::string(TERMINATOR_RUNTIME_LIB_DIR);
   std::string lib = runtimeDir + "/libterminator_rt.a";
   if (!llvm::sys::fs::exists(lib)) {
     error() << "the runtime library " << lib << " for " << target.triple
-            << " does not exist; build it (see docs/compile.md) and pass "
-               "--runtime-dir\n";
+            << " does not exist; "
+            << (arm ? "install g++-aarch64-linux-gnu and rebuild (the build "
+                      "cross-compiles the runtime when the toolchain is "
+                      "there), or pass --runtime-dir"
+                    : "build it (see docs/compile.md) and pass --runtime-dir")
+            << "\n";
     return failure();
   }
   std::string cxx = TERMINATOR_CXX_COMPILER;
@@ -872,8 +878,10 @@ LogicalResult link(const CompileOptions &options, const Target &target,
                                    "-lpthread",
                                    "-o",
                                    exe.str()};
-  if (target.triple.rfind("aarch64", 0) == 0)
-    argv.insert(argv.begin() + 2, {"-fuse-ld=lld", "-static"});
+  // Static for aarch64: the program then runs under qemu-aarch64 and on a
+  // board without the cross toolchain's libraries.
+  if (arm)
+    argv.insert(argv.begin() + 2, "-static");
   SmallVector<StringRef> refs(argv.begin(), argv.end());
   std::string message;
   int rc = llvm::sys::ExecuteAndWait(cxx, refs, std::nullopt, {}, 0, 0,
