@@ -16,6 +16,7 @@
 # (or ./dev run) first.
 #
 #   bench/results-table.sh [TEXT]   (default: examples/wikitext-2/wiki.test.raw)
+#   ONLY=sequential bench/results-table.sh   (only the recipes so named)
 #
 #===------------------------------------------------------------------------===#
 set -euo pipefail
@@ -33,12 +34,15 @@ recipes=(
   "ALS (per row)|--method als"
   "ITF (per row)|--method itf"
   "pt2 (GPTQ+ITF, calibrated)|--method pt2 --calib-text $model/calibration.txt --calib-seq-len 512"
+  "pt2, sequential calibration (6 stages)|--method pt2 --calib-text $model/calibration.txt --calib-seq-len 512 --calib-stages 6"
 )
 echo "| recipe | real bits / linear weight | WikiText-2 ppl | KL to f32 (nats/token) | held-out stories ppl | decode tokens/s |"
 echo "|---|---|---|---|---|---|"
 for entry in "${recipes[@]}"; do
   name=${entry%%|*}
   flags=${entry#*|}
+  # ONLY=substring runs the recipes whose name contains it.
+  [[ -n "${ONLY:-}" && "$name" != *"$ONLY"* ]] && continue
   # shellcheck disable=SC2086
   "$build/bin/terminator-compile" "$model/stories260K.onnx" -o "$work/p" $flags \
     2>"$work/compile.log" || { cat "$work/compile.log" >&2; exit 1; }

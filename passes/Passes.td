@@ -40,6 +40,10 @@ def TernaryTernarizePass : Pass<"ternary-ternarize", "ModuleOp"> {
     counted, relative Frobenius error, sparsity, code balance) and prints
     the same as a table on stderr.
 
+    With `layers=a,b,...` only those weights (archive entry names) are
+    ternarized and every other `ternary.linear` is left as it is (sequential
+    calibration ternarizes the model stage by stage this way).
+
     Weights named in `int8-layers` (archive entry names) get
     `#ternary.int<bits = 8>` per row instead: the classifier and other
     sensitive matrices.
@@ -79,6 +83,9 @@ def TernaryTernarizePass : Pass<"ternary-ternarize", "ModuleOp"> {
            "Scale granularity for absmean and als: tensor or row">,
     Option<"blockSize", "block-size", "int64_t", /*default=*/"0",
            "Columns per scale group for als and itf (0: one group per row)">,
+    ListOption<"onlyLayers", "layers", "std::string",
+               "Archive entry names of the only weights to ternarize (all "
+               "when empty); the others stay ternary.linear">,
     ListOption<"int8Layers", "int8-layers", "std::string",
                "Archive entry names of weights to keep at int8 per row "
                "(symmetric absmax) instead of ternary, e.g. the classifier">,

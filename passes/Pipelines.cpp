@@ -35,6 +35,10 @@ struct TernarizePipelineOptions
       *this, "report",
       llvm::cl::desc("Per-layer report: JSON to this file, a table on stderr"),
       llvm::cl::init("")};
+  ListOption<std::string> layers{
+      *this, "layers",
+      llvm::cl::desc("Archive entry names of the only weights to ternarize "
+                     "(all when empty)")};
   ListOption<std::string> int8Layers{
       *this, "int8-layers",
       llvm::cl::desc("Archive entry names of weights kept at int8 per row")};
@@ -84,6 +88,8 @@ void mlir::terminator::registerPipelines() {
         passOptions.percdamp = options.percdamp;
         passOptions.int8Layers.assign(options.int8Layers.begin(),
                                       options.int8Layers.end());
+        passOptions.onlyLayers.assign(options.layers.begin(),
+                                      options.layers.end());
         pm.addPass(ternary::createTernaryTernarizePass(passOptions));
         pm.addPass(createCanonicalizerPass());
       });

@@ -379,10 +379,16 @@ void TernaryTernarizePass::runOnOperation() {
 
   SmallVector<LinearOp> linears;
   bool usesArchive = false;
+  llvm::StringSet<> only;
+  for (const std::string &name : onlyLayers)
+    only.insert(name);
   module.walk([&](LinearOp op) {
+    auto w = op.getWeight().getDefiningOp<WeightOp>();
+    auto param = w ? dyn_cast<ParamAttr>(w.getValue()) : nullptr;
+    if (!only.empty() && (!param || !only.contains(param.getKey())))
+      return;
     linears.push_back(op);
-    if (auto w = op.getWeight().getDefiningOp<WeightOp>())
-      usesArchive |= isa<ParamAttr>(w.getValue());
+    usesArchive |= bool(param);
   });
 
   char err[TRT_ERROR_MESSAGE_SIZE];

@@ -443,8 +443,11 @@ LogicalResult ternarize(ModuleOp module, const CompileOptions &options,
       options.int8Layers.empty()
           ? std::string()
           : " int8-layers=" + llvm::join(options.int8Layers, ","),
-      calibration.empty() ? std::string()
-                          : " calibration=" + calibration.str());
+      (calibration.empty() ? std::string()
+                           : " calibration=" + calibration.str()) +
+          (options.onlyLayers.empty()
+               ? std::string()
+               : " layers=" + llvm::join(options.onlyLayers, ",")));
   auto pm = PassManager::on<ModuleOp>(module->getContext());
   if (failed(parsePassPipeline(pipeline, pm, llvm::errs())))
     return failure();
@@ -894,10 +897,48 @@ LogicalResult link(const CompileOptions &options, const Target &target,
   return success();
 }
 
-/// Makes every linear layer report its input to the runtime's calibration
-/// hook (`trt_calib_observe(id, x as [rows, cols])`); returns the layers in
-/// id order.
-std::vector<CalibLayer> instrumentLinears(ModuleOp module) {
+/// Writes every entry of `inputs` to `dest`; an entry name seen before is
+/// skipped (calibration.rows / .info of later stages).
+LogicalResult mergeArchives(ArrayRef<std::string> inputs, StringRef dest) {
+  char err[TRT_ERROR_MESSAGE_SIZE];
+  trt_writer *out = nullptr;
+  llvm::scope_exit closeOut([&] { trt_writer_destroy(out); });
+  if (trt_writer_create(dest.str().c_str(), &out, err, sizeof(err)) != TRT_OK) {
+    error() << err << "\n";
+    return failure();
+  }
+  llvm::StringSet<> names;
+  for (const std::string &path : inputs) {
+    trt_archive *in = nullptr;
+    llvm::scope_exit closeIn([&] { trt_archive_close(in); });
+    if (trt_archive_open(path.c_str(), TRT_ARCHIVE_NO_VERIFY, &in, err,
+                         sizeof(err)) != TRT_OK) {
+      error() << err << "\n";
+      return failure();
+    }
+    for (uint32_t i = 0; i < trt_archive_entry_count(in); ++i) {
+      const trt_entry *e = trt_archive_entry_at(in, i);
+      if (!names.insert(e->name).second)
+        continue;
+      if (trt_writer_add(out, e->name, e->dtype, e->rank, e->dims, e->data,
+                         e->nbytes, err, sizeof(err)) != TRT_OK) {
+        error() << err << "\n";
+        return failure();
+      }
+    }
+  }
+  if (trt_writer_finish(out, err, sizeof(err)) != TRT_OK) {
+    error() << err << "\n";
+    return failure();
+  }
+  return success();
+}
+
+/// Makes every linear layer whose weight is in `only` report its input to
+/// the runtime's calibration hook (`trt_calib_observe(id, x as [rows,
+/// cols])`); returns the layers in id order.
+std::vector<CalibLayer> instrumentLinears(ModuleOp module,
+                                          const llvm::StringSet<> &only) {
   MLIRContext *ctx = module.getContext();
   OpBuilder b(ctx);
   Location loc = module.getLoc();
@@ -914,7 +955,7 @@ std::vector<CalibLayer> instrumentLinears(ModuleOp module) {
   module.walk([&](ternary::LinearOp op) {
     auto w = op.getWeight().getDefiningOp<ternary::WeightOp>();
     auto param = w ? dyn_cast<ternary::ParamAttr>(w.getValue()) : nullptr;
-    if (!param)
+    if (!param || !only.contains(param.getKey()))
       return;
     int64_t cols = op.getWeight().getType().getDimSize(1);
     auto [it, added] = ids.try_emplace(param.getKey(), int64_t(layers.size()));
@@ -1016,7 +1057,9 @@ int mlir::terminator::compileModel(const CompileOptions &options) {
   llvm::SourceMgr sourceMgr;
   SourceMgrDiagnosticHandler handler(sourceMgr, &context);
 
-  Progress progress(options.calibTextPath.empty() ? 6 : 8);
+  Progress progress(options.calibTextPath.empty()
+                        ? 6
+                        : 6 + int(std::max<int64_t>(1, options.calibStages)));
   progress.stage("reading " + options.modelPath);
   FailureOr<OnnxModelInfo> info = describeOnnxModel(context, options.modelPath);
   if (failed(info))
@@ -1065,7 +1108,6 @@ int mlir::terminator::compileModel(const CompileOptions &options) {
       error() << "--calib-text needs a tokenizer\n";
       return 2;
     }
-    progress.stage("building the calibration program");
     int64_t seqLen = options.calibSeqLen ? options.calibSeqLen
                                          : std::min<int64_t>(2048, iface->context);
     if (seqLen > iface->context || seqLen < 2) {
@@ -1076,33 +1118,81 @@ int mlir::terminator::compileModel(const CompileOptions &options) {
     }
     std::vector<Specialization> calibSpecs = {
         {"calibrate_" + std::to_string(seqLen), seqLen, 0, false}};
-    FailureOr<OwningOpRef<ModuleOp>> calibModule = importAll(
-        context, options, *iface, calibSpecs, tmp + "/calib-import.tpar");
-    if (failed(calibModule))
-      return progress.fail(), 1;
-    std::vector<CalibLayer> layers = instrumentLinears(**calibModule);
-    if (failed(buildProgram(context, **calibModule, *iface, calibSpecs, *tok,
-                            *target, options, tmp, "calibration-program",
-                            "f32 calibration program", layers)))
-      return progress.fail(), 1;
-    progress.stage(llvm::formatv("calibrating on {0}\n", options.calibTextPath));
-    stats = tmp + "/calibration.tpar";
-    std::string exe = tmp + "/calibration-program";
-    std::vector<std::string> argv = {
-        exe,          "calibrate",
-        options.calibTextPath,
-        "-o",         stats,
-        "--samples",  std::to_string(options.calibSamples),
-        "--seq-len",  std::to_string(seqLen),
-        "--seed",     std::to_string(options.seed)};
-    SmallVector<StringRef> refs(argv.begin(), argv.end());
-    std::string message;
-    if (int rc = llvm::sys::ExecuteAndWait(exe, refs, std::nullopt, {}, 0, 0,
-                                           &message)) {
-      progress.fail();
-      error() << "calibration failed (exit " << rc
-              << (message.empty() ? "" : ": " + message) << ")\n";
-      return 1;
+    // Stage k observes its layers with the layers of stages < k already
+    // ternarized (sequential calibration); one stage observes every layer
+    // of the f32 model at once.
+    std::vector<std::vector<std::string>> stages;
+    {
+      FailureOr<OwningOpRef<ModuleOp>> probe =
+          importAll(context, options, *iface, calibSpecs, "");
+      if (failed(probe))
+        return progress.fail(), 1;
+      std::vector<std::string> all;
+      llvm::StringSet<> seen;
+      (**probe).walk([&](ternary::LinearOp op) {
+        auto w = op.getWeight().getDefiningOp<ternary::WeightOp>();
+        auto p = w ? dyn_cast<ternary::ParamAttr>(w.getValue()) : nullptr;
+        if (p && seen.insert(p.getKey()).second)
+          all.push_back(p.getKey().str());
+      });
+      int64_t n = std::max<int64_t>(1, std::min<int64_t>(options.calibStages,
+                                                         all.size()));
+      size_t per = (all.size() + size_t(n) - 1) / size_t(n);
+      for (size_t i = 0; i < all.size(); i += per)
+        stages.emplace_back(all.begin() + i,
+                            all.begin() + std::min(all.size(), i + per));
+    }
+    std::vector<std::string> done, stageFiles;
+    for (size_t k = 0; k < stages.size(); ++k) {
+      progress.stage(llvm::formatv("calibration stage {0}/{1}: {2} layers\n",
+                                   k + 1, stages.size(), stages[k].size()));
+      std::string sk = std::to_string(k);
+      FailureOr<OwningOpRef<ModuleOp>> calibModule =
+          importAll(context, options, *iface, calibSpecs,
+                    tmp + "/calib-import-" + sk + ".tpar");
+      if (failed(calibModule))
+        return progress.fail(), 1;
+      if (!done.empty()) {
+        CompileOptions partial = options;
+        partial.onlyLayers = done;
+        if (failed(ternarize(**calibModule, partial,
+                             tmp + "/calib-ternary-" + sk + ".tpar",
+                             tmp + "/calib-merged-" +
+                                 std::to_string(k - 1) + ".tpar")))
+          return progress.fail(), 1;
+      }
+      llvm::StringSet<> observe;
+      for (const std::string &l : stages[k])
+        observe.insert(l);
+      std::vector<CalibLayer> layers =
+          instrumentLinears(**calibModule, observe);
+      std::string exeName = "calibration-program-" + sk;
+      if (failed(buildProgram(context, **calibModule, *iface, calibSpecs, *tok,
+                              *target, options, tmp, exeName,
+                              "calibration program", layers)))
+        return progress.fail(), 1;
+      std::string exe = tmp + "/" + exeName;
+      stageFiles.push_back(tmp + "/calib-stage-" + sk + ".tpar");
+      std::vector<std::string> argv = {
+          exe,         "calibrate",
+          options.calibTextPath,
+          "-o",        stageFiles.back(),
+          "--samples", std::to_string(options.calibSamples),
+          "--seq-len", std::to_string(seqLen),
+          "--seed",    std::to_string(options.seed)};
+      SmallVector<StringRef> refs(argv.begin(), argv.end());
+      std::string message;
+      if (int rc = llvm::sys::ExecuteAndWait(exe, refs, std::nullopt, {}, 0,
+                                             0, &message)) {
+        progress.fail();
+        error() << "calibration failed (exit " << rc
+                << (message.empty() ? "" : ": " + message) << ")\n";
+        return 1;
+      }
+      stats = tmp + "/calib-merged-" + sk + ".tpar";
+      if (failed(mergeArchives(stageFiles, stats)))
+        return progress.fail(), 1;
+      done.insert(done.end(), stages[k].begin(), stages[k].end());
     }
     progress.finish();
     if (!options.saveCalib.empty()) {

@@ -44,6 +44,12 @@ struct CompileOptions {
   /// Tokens per calibration sample (0: min(2048, context)).
   int64_t calibSeqLen = 0;
   uint64_t seed = 0;
+  /// Sequential calibration: the layers, in program order, split into this
+  /// many stages; stage k is observed with stages < k ternarized. 1: every
+  /// layer at once on the f32 model.
+  int64_t calibStages = 1;
+  /// Ternarize only these weights (archive entry names); empty: all.
+  std::vector<std::string> onlyLayers;
   /// Context length (0: from the model's metadata).
   int64_t context = 0;
   /// Prompt lengths compiled for prefill (empty: powers of two from

@@ -94,6 +94,12 @@ static cl::opt<int64_t> calibSeqLen(
     "calib-seq-len",
     cl::desc("Tokens per calibration window (default: min(2048, context))"),
     cl::init(0), cl::cat(category));
+static cl::opt<int64_t> calibStages(
+    "calib-stages",
+    cl::desc("Sequential calibration: split the layers into this many "
+             "stages, each observed with the earlier stages ternarized "
+             "(default 1: all at once, on the f32 model)"),
+    cl::init(1), cl::cat(category));
 static cl::opt<uint64_t> seed("seed",
                               cl::desc("Seed of the calibration windows"),
                               cl::init(0), cl::cat(category));
@@ -150,15 +156,23 @@ int main(int argc, char **argv) {
   options.calibSamples = calibSamples;
   options.calibSeqLen = calibSeqLen;
   options.seed = seed;
+  options.calibStages = calibStages;
+  if (!saveCalib.empty() && (saveCalib == outputPath + ".tpar" ||
+                             saveCalib == std::string(outputPath))) {
+    errs() << "terminator-compile: error: --save-calib " << saveCalib
+           << " would be overwritten by the program or its weights; choose "
+              "another name\n";
+    return 2;
+  }
   if (!calib.empty() && !calibText.empty()) {
     errs() << "terminator-compile: error: --calib and --calib-text exclude "
               "each other (--calib reuses statistics, --calib-text makes "
               "them)\n";
     return 2;
   }
-  if (calibSamples < 1 || percdamp < 0) {
-    errs() << "terminator-compile: error: --calib-samples must be >= 1 and "
-              "--percdamp >= 0\n";
+  if (calibSamples < 1 || percdamp < 0 || calibStages < 1) {
+    errs() << "terminator-compile: error: --calib-samples and --calib-stages "
+              "must be >= 1 and --percdamp >= 0\n";
     return 2;
   }
   for (int64_t n : prefillLengths) {
