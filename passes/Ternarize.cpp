@@ -89,8 +89,7 @@ TernaryTernarizePass::hessianOf(LinearOp linear, StringRef key, int64_t cols) {
   char err[TRT_ERROR_MESSAGE_SIZE];
   const trt_entry *entry = nullptr;
   std::string name = (key + ".hessian").str();
-  if (trt_archive_find(stats, name.c_str(), &entry, err, sizeof(err)) !=
-      TRT_OK)
+  if (trt_archive_find(stats, name.c_str(), &entry, err, sizeof(err)) != TRT_OK)
     return linear.emitOpError("has no calibration statistics: ")
            << err << " (were they made for this model?)";
   if (entry->dtype != TRT_DTYPE_F32 || entry->rank != 2 ||
@@ -214,10 +213,9 @@ LogicalResult TernaryTernarizePass::ternarize(LinearOp linear) {
       Value scales = entry(".scales", metaType);
       Value offsets =
           it->second.hasOffsets ? entry(".offsets", metaType) : Value();
-      auto qlinear = QLinearOp::create(b, loc, linear.getType(),
-                                       linear.getInput(), codes, scales,
-                                       offsets, linear.getBias(),
-                                       it->second.encoding);
+      auto qlinear = QLinearOp::create(
+          b, loc, linear.getType(), linear.getInput(), codes, scales, offsets,
+          linear.getBias(), it->second.encoding);
       linear.replaceAllUsesWith(qlinear.getResult());
       linear.erase();
       if (w->use_empty())
@@ -285,7 +283,8 @@ LogicalResult TernaryTernarizePass::ternarize(LinearOp linear) {
     solvers::MatrixView view{values->data(), n, k};
     llvm::json::Value outputError = nullptr;
     if (!h->isNull())
-      if (solvers::Result<double> e = solvers::relativeOutputError(view, *q, *h))
+      if (solvers::Result<double> e =
+              solvers::relativeOutputError(view, *q, *h))
         outputError = *e;
     solvers::CodeBalance balance = solvers::codeBalance(*q);
     std::string encodingText;
@@ -397,9 +396,8 @@ void TernaryTernarizePass::runOnOperation() {
     trt_archive_close(input);
     trt_archive_close(stats);
   });
-  if (!calibration.empty() &&
-      trt_archive_open(calibration.c_str(), 0, &stats, err, sizeof(err)) !=
-          TRT_OK) {
+  if (!calibration.empty() && trt_archive_open(calibration.c_str(), 0, &stats,
+                                               err, sizeof(err)) != TRT_OK) {
     module.emitError("ternary-ternarize: calibration statistics: ") << err;
     return signalPassFailure();
   }

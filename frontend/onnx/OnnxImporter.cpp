@@ -1834,16 +1834,15 @@ LogicalResult Importer::importNode(const ::onnx::NodeProto &node) {
       // OnnxImportOptions::keyMaskLength).
       Value mask = keyMask;
       if (!ft.isF32())
-        mask = elementwise({keyMask}, {options.keyMaskLength}, ft,
-                           [&](OpBuilder &b, Location loc, ValueRange a) {
-                             return arith::TruncFOp::create(b, loc, ft, a[0])
-                                 .getResult();
-                           });
-      x = elementwise({x, mask}, xs, ft,
-                      [](OpBuilder &b, Location loc, ValueRange a) {
-                        return arith::AddFOp::create(b, loc, a[0], a[1])
-                            .getResult();
-                      });
+        mask = elementwise(
+            {keyMask}, {options.keyMaskLength}, ft,
+            [&](OpBuilder &b, Location loc, ValueRange a) {
+              return arith::TruncFOp::create(b, loc, ft, a[0]).getResult();
+            });
+      x = elementwise(
+          {x, mask}, xs, ft, [](OpBuilder &b, Location loc, ValueRange a) {
+            return arith::AddFOp::create(b, loc, a[0], a[1]).getResult();
+          });
       ++maskedSoftmaxes;
     }
     Value max = reduce(x, {axis}, /*keepDims=*/true, "max");

@@ -45,9 +45,9 @@ struct TernaryParamsToArgumentsPass
         Type type = weights.front().getType();
         for (WeightOp w : weights) {
           if (w.getType() != type) {
-            w.emitOpError() << "archive entry '" << name
-                            << "' is used with two types, " << type
-                            << " and " << w.getType();
+            w.emitOpError()
+                << "archive entry '" << name << "' is used with two types, "
+                << type << " and " << w.getType();
             return signalPassFailure();
           }
         }
@@ -62,7 +62,8 @@ struct TernaryParamsToArgumentsPass
         }
         names.push_back(StringAttr::get(&getContext(), name));
       }
-      func->setAttr(TernaryDialect::getParamsAttrName(), ArrayAttr::get(&getContext(), names));
+      func->setAttr(TernaryDialect::getParamsAttrName(),
+                    ArrayAttr::get(&getContext(), names));
     }
   }
 };

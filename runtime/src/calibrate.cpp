@@ -51,10 +51,9 @@ Calibrator::Calibrator(const trt_calib_layer *layers, int32_t count) {
 
 void Calibrator::setActive(Calibrator *c) { active = c; }
 
-void Calibrator::observe(int64_t id, const float *x, int64_t rows,
-                         int64_t cols, int64_t stride) {
-  if (id < 0 || id >= int64_t(stats.size()) ||
-      stats[size_t(id)].cols != cols) {
+void Calibrator::observe(int64_t id, const float *x, int64_t rows, int64_t cols,
+                         int64_t stride) {
+  if (id < 0 || id >= int64_t(stats.size()) || stats[size_t(id)].cols != cols) {
     problem = "the program reported layer " + std::to_string(id) + " with " +
               std::to_string(cols) + " columns, which its description lacks";
     return;
@@ -91,8 +90,7 @@ bool Calibrator::write(const std::string &path, const std::string &info,
     return false;
   }
   auto add = [&](const std::string &name, trt_dtype dtype,
-                 std::vector<uint64_t> dims, const void *data,
-                 uint64_t bytes) {
+                 std::vector<uint64_t> dims, const void *data, uint64_t bytes) {
     return trt_writer_add(w, name.c_str(), dtype, uint32_t(dims.size()),
                           dims.data(), data, bytes, err, sizeof(err)) == TRT_OK;
   };

@@ -327,8 +327,7 @@ CpuFeatures detectCpu() {
       cpu.features.erase(
           std::remove_if(cpu.features.begin(), cpu.features.end(),
                          [&](const std::string &f) {
-                           return list.find("," + f + ",") ==
-                                  std::string::npos;
+                           return list.find("," + f + ",") == std::string::npos;
                          }),
           cpu.features.end());
     }

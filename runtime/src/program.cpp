@@ -107,7 +107,9 @@ struct Function {
   std::vector<Buffer> owned; // per argument; empty for params and the cache
   std::vector<std::vector<int64_t>> descriptors;
   std::vector<void *> argv;
-  void *buffer(int i) const { return reinterpret_cast<void *>(descriptors[i][1]); }
+  void *buffer(int i) const {
+    return reinterpret_cast<void *>(descriptors[i][1]);
+  }
   const trt_arg &arg(int i) const { return fn->args[i]; }
   void call() { fn->call(argv.data()); }
 };
@@ -129,7 +131,9 @@ public:
   const float *decode(int32_t token);
   /// Tokens in the cache (the position of the next token).
   int cached() const { return position; }
-  int longestPrefill() const { return prefills.empty() ? 0 : prefills.back().fn->seq_len; }
+  int longestPrefill() const {
+    return prefills.empty() ? 0 : prefills.back().fn->seq_len;
+  }
   bool hasDecode() const { return decodeFn.fn != nullptr; }
 
 private:
@@ -335,8 +339,7 @@ struct Options {
   std::string command, prompt, file, weights, output;
   int samples = 128, seqLen = 0;
   std::vector<int32_t> ids;
-  int steps = 256, threads = 1, promptTokens = 0, decodeTokens = 128,
-      runs = 3;
+  int steps = 256, threads = 1, promptTokens = 0, decodeTokens = 128, runs = 3;
   float temperature = 1.0f, topP = 0.9f;
   uint64_t seed = 0;
   bool seedGiven = false, help = false, decodeMode = false;
@@ -357,7 +360,8 @@ void usage(const trt_model_info *m, const char *prog, const std::string &cmd) {
   } else if (cmd == "perplexity") {
     std::printf(
         "usage: %s perplexity FILE\n\n"
-        "Scores FILE: each line that is not empty or all spaces is a document,\n"
+        "Scores FILE: each line that is not empty or all spaces is a "
+        "document,\n"
         "encoded with BOS; windows of the context length (%d) overlapping by\n"
         "one token, each a fresh context. Prints perplexity, nats/token and\n"
         "the number of tokens scored.\n",
@@ -555,8 +559,7 @@ int parse(int argc, char **argv, const trt_model_info *m, Options &o) {
       std::fprintf(stderr,
                    "%s: error: unknown option '%s' for %s (see %s %s "
                    "--help)\n",
-                   prog, a.c_str(), o.command.c_str(), prog,
-                   o.command.c_str());
+                   prog, a.c_str(), o.command.c_str(), prog, o.command.c_str());
       return 2;
     }
     if (!ok)
@@ -567,14 +570,16 @@ int parse(int argc, char **argv, const trt_model_info *m, Options &o) {
     return 0;
   }
   if (o.command == "calibrate" && (o.file.empty() || o.output.empty())) {
-    std::fprintf(stderr, "%s: error: calibrate needs a text FILE and -o "
-                         "STATS.tpar (see %s calibrate --help)\n",
+    std::fprintf(stderr,
+                 "%s: error: calibrate needs a text FILE and -o "
+                 "STATS.tpar (see %s calibrate --help)\n",
                  prog, prog);
     return 2;
   }
   if (o.command == "perplexity" && o.file.empty()) {
-    std::fprintf(stderr, "%s: error: perplexity needs a text FILE (see %s "
-                         "perplexity --help)\n",
+    std::fprintf(stderr,
+                 "%s: error: perplexity needs a text FILE (see %s "
+                 "perplexity --help)\n",
                  prog, prog);
     return 2;
   }
@@ -677,15 +682,16 @@ int runPerplexity(const Options &o, Model &model, const trt::Tokenizer &tok,
         return fail(prog, "internal: no prefill function for " +
                               std::to_string(n) + " tokens");
       for (int k = 0; k < n; ++k)
-        total += nll(logits + size_t(k) * size_t(m->vocab_size),
-                     m->vocab_size, ids[start + size_t(k) + 1]);
+        total += nll(logits + size_t(k) * size_t(m->vocab_size), m->vocab_size,
+                     ids[start + size_t(k) + 1]);
       scored += uint64_t(n);
       start = end - 1;
     }
     double now = seconds();
     if (now - lastReport > (tty ? 1.0 : 30.0) || d + 1 == docs.size()) {
-      std::fprintf(stderr, "%s%zu/%zu documents, %llu tokens, %.4f nats/token, "
-                           "%.0f s%s",
+      std::fprintf(stderr,
+                   "%s%zu/%zu documents, %llu tokens, %.4f nats/token, "
+                   "%.0f s%s",
                    tty ? "\r" : "", d + 1, docs.size(),
                    (unsigned long long)scored, scored ? total / scored : 0.0,
                    now - t0, tty ? "" : "\n");
@@ -721,7 +727,7 @@ int runLogits(const Options &o, Model &model, const trt::Tokenizer *tok,
     rows.assign(logits, logits + size_t(n) * size_t(m->vocab_size));
   } else {
     const float *logits = model.prefill(ids.data(), 1, true);
-    for (int k = 0; logits; ) {
+    for (int k = 0; logits;) {
       rows.insert(rows.end(), logits, logits + m->vocab_size);
       if (++k == n)
         break;
@@ -804,9 +810,8 @@ int runCalibrate(const Options &o, Model &model, const trt::Tokenizer &tok,
   trt::Calibrator::setActive(nullptr);
   std::string info = "text " + o.file + "\nsamples " +
                      std::to_string(o.samples) + "\nseq_len " +
-                     std::to_string(len) + "\nseed " +
-                     std::to_string(o.seed) + "\nmodel " + m->model_name +
-                     "\n";
+                     std::to_string(len) + "\nseed " + std::to_string(o.seed) +
+                     "\nmodel " + m->model_name + "\n";
   if (!calib.write(o.output, info, error))
     return fail(prog, "cannot write " + o.output + ": " + error);
   std::fprintf(stderr, "calibration: %lld tokens per layer -> %s\n",
@@ -816,16 +821,15 @@ int runCalibrate(const Options &o, Model &model, const trt::Tokenizer &tok,
 
 int runBench(const Options &o, Model &model, const trt_model_info *m,
              const char *prog) {
-  int promptTokens =
-      o.promptTokens ? o.promptTokens
-                     : std::min(model.longestPrefill(),
-                                std::max(1, m->context_length / 4));
+  int promptTokens = o.promptTokens
+                         ? o.promptTokens
+                         : std::min(model.longestPrefill(),
+                                    std::max(1, m->context_length / 4));
   if (promptTokens > model.longestPrefill())
     return fail(prog, "--prompt-tokens " + std::to_string(promptTokens) +
                           " exceeds the longest compiled prompt (" +
                           std::to_string(model.longestPrefill()) + ")");
-  int decodeTokens =
-      std::min(o.decodeTokens, m->context_length - promptTokens);
+  int decodeTokens = std::min(o.decodeTokens, m->context_length - promptTokens);
   std::vector<int32_t> ids(static_cast<size_t>(promptTokens));
   for (int k = 0; k < promptTokens; ++k)
     ids[size_t(k)] = k == 0 ? m->bos : 3 + (k * 7919) % (m->vocab_size - 3);

@@ -28,8 +28,6 @@
 #include "passes/Passes.h"
 #include "terminator/runtime.h"
 
-#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
-#include "mlir/Dialect/Bufferization/Transforms/FuncBufferizableOpInterfaceImpl.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/IR/Diagnostics.h"
@@ -97,9 +95,9 @@ public:
   void finish() {
     if (!open)
       return;
-    double s = std::chrono::duration<double>(std::chrono::steady_clock::now() -
-                                             start)
-                   .count();
+    double s =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+            .count();
     llvm::errs() << llvm::format("%.1f s\n", s);
     open = false;
   }
@@ -154,9 +152,7 @@ std::optional<Interface> analyzeInterface(const OnnxModelInfo &info,
                                           const CompileOptions &options,
                                           StringRef path) {
   Interface iface;
-  auto bad = [&]() -> llvm::raw_ostream & {
-    return error() << path << ": ";
-  };
+  auto bad = [&]() -> llvm::raw_ostream & { return error() << path << ": "; };
   for (const OnnxValueInfo &in : info.inputs) {
     Port port{in.name, TRT_ARG_INPUT_IDS};
     int32_t layer;
@@ -325,8 +321,8 @@ std::optional<Target> resolveTarget(const CompileOptions &options) {
   } else if (t.name == "aarch64") {
     t.triple = "aarch64-unknown-linux-gnu";
     t.cpu = "generic";
-    t.features = t.features.empty() ? "+neon,+dotprod"
-                                    : "+neon,+dotprod," + t.features;
+    t.features =
+        t.features.empty() ? "+neon,+dotprod" : "+neon,+dotprod," + t.features;
     t.required = "neon,dotprod";
   } else {
     error() << "unknown --target '" << t.name
@@ -359,10 +355,11 @@ void registerEverything(DialectRegistry &registry) {
 }
 
 /// Imports every specialization into one module.
-FailureOr<OwningOpRef<ModuleOp>>
-importAll(MLIRContext &context, const CompileOptions &options,
-          const Interface &iface, ArrayRef<Specialization> specs,
-          StringRef archivePath) {
+FailureOr<OwningOpRef<ModuleOp>> importAll(MLIRContext &context,
+                                           const CompileOptions &options,
+                                           const Interface &iface,
+                                           ArrayRef<Specialization> specs,
+                                           StringRef archivePath) {
   OwningOpRef<ModuleOp> merged;
   for (const Specialization &spec : specs) {
     OnnxImportOptions io;
@@ -438,8 +435,8 @@ LogicalResult ternarize(ModuleOp module, const CompileOptions &options,
   std::string pipeline = llvm::formatv(
       "terminator-ternarize{{method={0} granularity={1} "
       "block-size={2} percdamp={3} output-archive={4}{5}{6}}",
-      options.method, options.granularity, options.blockSize,
-      options.percdamp, outputArchive,
+      options.method, options.granularity, options.blockSize, options.percdamp,
+      outputArchive,
       options.int8Layers.empty()
           ? std::string()
           : " int8-layers=" + llvm::join(options.int8Layers, ","),
@@ -504,8 +501,8 @@ signatures(ModuleOp module, const Interface &iface,
     ports.append(iface.outputs.begin(), iface.outputs.end());
     types.append(func.getResultTypes().begin(), func.getResultTypes().end());
     if (ports.size() != types.size())
-      return func.emitError("internal: ") << ports.size() << " ports for "
-                                          << types.size() << " arguments";
+      return func.emitError("internal: ")
+             << ports.size() << " ports for " << types.size() << " arguments";
     sig.names.reserve(ports.size());
     for (auto [port, type] : llvm::zip(ports, types)) {
       auto tt = cast<RankedTensorType>(type);
@@ -531,7 +528,7 @@ signatures(ModuleOp module, const Interface &iface,
 //===----------------------------------------------------------------------===//
 
 struct Tokenizer {
-  std::string format; // llama2c | gpt2
+  std::string format;                                       // llama2c | gpt2
   std::vector<std::pair<std::string, std::string>> entries; // name, bytes
 };
 
@@ -597,8 +594,8 @@ std::optional<Tokenizer> loadTokenizer(const CompileOptions &options,
     return std::nullopt;
   }
   tok.format = "llama2c";
-  tok.entries = {{"terminator.tokenizer", std::string(bytes.begin(),
-                                                      bytes.end())}};
+  tok.entries = {
+      {"terminator.tokenizer", std::string(bytes.begin(), bytes.end())}};
   return tok;
 }
 
@@ -705,11 +702,11 @@ LogicalResult emitObject(ModuleOp module, ArrayRef<FunctionSignature> sigs,
   }
   llvm::TargetOptions to;
   std::unique_ptr<llvm::TargetMachine> tm(llvmTarget->createTargetMachine(
-      triple, target.cpu, target.features, to, llvm::Reloc::PIC_,
-      std::nullopt, llvm::CodeGenOptLevel::Aggressive));
+      triple, target.cpu, target.features, to, llvm::Reloc::PIC_, std::nullopt,
+      llvm::CodeGenOptLevel::Aggressive));
   if (!tm) {
-    error() << "cannot create a target machine for " << target.triple
-            << " cpu " << target.cpu << "\n";
+    error() << "cannot create a target machine for " << target.triple << " cpu "
+            << target.cpu << "\n";
     return failure();
   }
   llvmModule->setTargetTriple(triple);
@@ -887,8 +884,8 @@ LogicalResult link(const CompileOptions &options, const Target &target,
     argv.insert(argv.begin() + 2, "-static");
   SmallVector<StringRef> refs(argv.begin(), argv.end());
   std::string message;
-  int rc = llvm::sys::ExecuteAndWait(cxx, refs, std::nullopt, {}, 0, 0,
-                                     &message);
+  int rc =
+      llvm::sys::ExecuteAndWait(cxx, refs, std::nullopt, {}, 0, 0, &message);
   if (rc != 0) {
     error() << "linking the program failed (" << cxx << " exited with " << rc
             << (message.empty() ? "" : ": " + message) << ")\n";
@@ -943,8 +940,8 @@ std::vector<CalibLayer> instrumentLinears(ModuleOp module,
   OpBuilder b(ctx);
   Location loc = module.getLoc();
   Type f32 = b.getF32Type(), i64 = b.getI64Type();
-  auto rows = RankedTensorType::get(
-      {ShapedType::kDynamic, ShapedType::kDynamic}, f32);
+  auto rows =
+      RankedTensorType::get({ShapedType::kDynamic, ShapedType::kDynamic}, f32);
   b.setInsertionPointToEnd(module.getBody());
   auto hook = func::FuncOp::create(b, loc, "trt_calib_observe",
                                    b.getFunctionType({i64, rows}, {}));
@@ -972,7 +969,8 @@ std::vector<CalibLayer> instrumentLinears(ModuleOp module,
       x = tensor::CollapseShapeOp::create(b, loc, x, groups);
     }
     x = tensor::CastOp::create(b, loc, rows, x);
-    Value id = arith::ConstantOp::create(b, loc, b.getI64IntegerAttr(it->second));
+    Value id =
+        arith::ConstantOp::create(b, loc, b.getI64IntegerAttr(it->second));
     func::CallOp::create(b, loc, hook, ValueRange{id, x});
   });
   return layers;
@@ -996,10 +994,10 @@ LogicalResult buildProgram(MLIRContext &context, ModuleOp module,
   if (failed(sigs))
     return failure();
   std::string archiveName = (stem + ".tpar").str();
-  std::string source =
-      module->getAttrOfType<StringAttr>(
-                ternary::TernaryDialect::getArchiveAttrName())
-          .str();
+  std::string source = module
+                           ->getAttrOfType<StringAttr>(
+                               ternary::TernaryDialect::getArchiveAttrName())
+                           .str();
   if (failed(writeProgramArchive(source, (work + "/" + archiveName).str(),
                                  *sigs, tok)))
     return failure();
@@ -1034,8 +1032,8 @@ LogicalResult buildProgram(MLIRContext &context, ModuleOp module,
     return failure();
   if (!options.saveTemps.empty() && progress)
     for (const std::string &f : {object, descriptionPath})
-      llvm::sys::fs::copy_file(
-          f, options.saveTemps + "/" + llvm::sys::path::filename(f).str());
+      llvm::sys::fs::copy_file(f, options.saveTemps + "/" +
+                                      llvm::sys::path::filename(f).str());
   return success();
 }
 
@@ -1093,8 +1091,7 @@ int mlir::terminator::compileModel(const CompileOptions &options) {
             << ec.message() << "\n";
     return 1;
   }
-  llvm::scope_exit removeWork(
-      [&] { llvm::sys::fs::remove_directories(work); });
+  llvm::scope_exit removeWork([&] { llvm::sys::fs::remove_directories(work); });
   if (!options.saveTemps.empty())
     llvm::sys::fs::create_directories(options.saveTemps);
   std::string tmp = std::string(work);
@@ -1108,8 +1105,9 @@ int mlir::terminator::compileModel(const CompileOptions &options) {
       error() << "--calib-text needs a tokenizer\n";
       return 2;
     }
-    int64_t seqLen = options.calibSeqLen ? options.calibSeqLen
-                                         : std::min<int64_t>(2048, iface->context);
+    int64_t seqLen = options.calibSeqLen
+                         ? options.calibSeqLen
+                         : std::min<int64_t>(2048, iface->context);
     if (seqLen > iface->context || seqLen < 2) {
       progress.fail();
       error() << "--calib-seq-len " << seqLen
@@ -1135,8 +1133,8 @@ int mlir::terminator::compileModel(const CompileOptions &options) {
         if (p && seen.insert(p.getKey()).second)
           all.push_back(p.getKey().str());
       });
-      int64_t n = std::max<int64_t>(1, std::min<int64_t>(options.calibStages,
-                                                         all.size()));
+      int64_t n = std::max<int64_t>(
+          1, std::min<int64_t>(options.calibStages, all.size()));
       size_t per = (all.size() + size_t(n) - 1) / size_t(n);
       for (size_t i = 0; i < all.size(); i += per)
         stages.emplace_back(all.begin() + i,
@@ -1155,10 +1153,9 @@ int mlir::terminator::compileModel(const CompileOptions &options) {
       if (!done.empty()) {
         CompileOptions partial = options;
         partial.onlyLayers = done;
-        if (failed(ternarize(**calibModule, partial,
-                             tmp + "/calib-ternary-" + sk + ".tpar",
-                             tmp + "/calib-merged-" +
-                                 std::to_string(k - 1) + ".tpar")))
+        if (failed(ternarize(
+                **calibModule, partial, tmp + "/calib-ternary-" + sk + ".tpar",
+                tmp + "/calib-merged-" + std::to_string(k - 1) + ".tpar")))
           return progress.fail(), 1;
       }
       llvm::StringSet<> observe;
@@ -1173,17 +1170,21 @@ int mlir::terminator::compileModel(const CompileOptions &options) {
         return progress.fail(), 1;
       std::string exe = tmp + "/" + exeName;
       stageFiles.push_back(tmp + "/calib-stage-" + sk + ".tpar");
-      std::vector<std::string> argv = {
-          exe,         "calibrate",
-          options.calibTextPath,
-          "-o",        stageFiles.back(),
-          "--samples", std::to_string(options.calibSamples),
-          "--seq-len", std::to_string(seqLen),
-          "--seed",    std::to_string(options.seed)};
+      std::vector<std::string> argv = {exe,
+                                       "calibrate",
+                                       options.calibTextPath,
+                                       "-o",
+                                       stageFiles.back(),
+                                       "--samples",
+                                       std::to_string(options.calibSamples),
+                                       "--seq-len",
+                                       std::to_string(seqLen),
+                                       "--seed",
+                                       std::to_string(options.seed)};
       SmallVector<StringRef> refs(argv.begin(), argv.end());
       std::string message;
-      if (int rc = llvm::sys::ExecuteAndWait(exe, refs, std::nullopt, {}, 0,
-                                             0, &message)) {
+      if (int rc = llvm::sys::ExecuteAndWait(exe, refs, std::nullopt, {}, 0, 0,
+                                             &message)) {
         progress.fail();
         error() << "calibration failed (exit " << rc
                 << (message.empty() ? "" : ": " + message) << ")\n";
@@ -1196,10 +1197,10 @@ int mlir::terminator::compileModel(const CompileOptions &options) {
     }
     progress.finish();
     if (!options.saveCalib.empty()) {
-      if (std::error_code ec = llvm::sys::fs::copy_file(stats,
-                                                        options.saveCalib)) {
-        error() << "cannot write " << options.saveCalib << ": "
-                << ec.message() << "\n";
+      if (std::error_code ec =
+              llvm::sys::fs::copy_file(stats, options.saveCalib)) {
+        error() << "cannot write " << options.saveCalib << ": " << ec.message()
+                << "\n";
         return 1;
       }
     }

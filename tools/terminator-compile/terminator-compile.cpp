@@ -56,19 +56,18 @@ static cl::opt<std::string>
            cl::desc("Ternarization method: absmean, als, itf, or pt2 (GPTQ "
                     "with ITF; needs --calib or --calib-text)"),
            cl::init("absmean"), cl::cat(category));
-static cl::opt<std::string>
-    granularity("granularity",
-                cl::desc("Scale granularity for absmean and als: tensor or row"),
-                cl::init("row"), cl::cat(category));
+static cl::opt<std::string> granularity(
+    "granularity",
+    cl::desc("Scale granularity for absmean and als: tensor or row"),
+    cl::init("row"), cl::cat(category));
 static cl::opt<int64_t>
     blockSize("block-size",
               cl::desc("Columns per scale group for als and itf (0: per row)"),
               cl::init(0), cl::cat(category));
-static cl::list<std::string>
-    int8Layers("int8-layers",
-               cl::desc("Archive entries (ONNX initializer names) kept at int8"),
-               cl::CommaSeparated, cl::value_desc("name,..."),
-               cl::cat(category));
+static cl::list<std::string> int8Layers(
+    "int8-layers",
+    cl::desc("Archive entries (ONNX initializer names) kept at int8"),
+    cl::CommaSeparated, cl::value_desc("name,..."), cl::cat(category));
 static cl::opt<double>
     percdamp("percdamp",
              cl::desc("GPTQ dampening for pt2, a fraction of mean(diag H)"),
@@ -87,9 +86,8 @@ static cl::opt<std::string>
               cl::desc("Also keep the statistics of --calib-text here"),
               cl::value_desc("stats.tpar"), cl::cat(category));
 static cl::opt<int64_t>
-    calibSamples("calib-samples",
-                 cl::desc("Calibration windows (default 128)"), cl::init(128),
-                 cl::cat(category));
+    calibSamples("calib-samples", cl::desc("Calibration windows (default 128)"),
+                 cl::init(128), cl::cat(category));
 static cl::opt<int64_t> calibSeqLen(
     "calib-seq-len",
     cl::desc("Tokens per calibration window (default: min(2048, context))"),

@@ -269,10 +269,10 @@ typedef enum trt_arg_role {
   TRT_ARG_ATTENTION_MASK = 3, /* int64 [1, P+S], 1 = attend */
   TRT_ARG_PAST_KEY = 4,       /* f32 [1, kv heads, P, head dim] */
   TRT_ARG_PAST_VALUE = 5,
-  TRT_ARG_KEY_MASK = 6,       /* f32 [P+S], 0 = attend, -inf = skip */
-  TRT_ARG_PARAM = 7,          /* an archive entry, by name */
-  TRT_ARG_LOGITS = 8,         /* out: f32 [1, S, vocab] */
-  TRT_ARG_PRESENT_KEY = 9,    /* out: f32 [1, kv heads, P+S, head dim] */
+  TRT_ARG_KEY_MASK = 6,    /* f32 [P+S], 0 = attend, -inf = skip */
+  TRT_ARG_PARAM = 7,       /* an archive entry, by name */
+  TRT_ARG_LOGITS = 8,      /* out: f32 [1, S, vocab] */
+  TRT_ARG_PRESENT_KEY = 9, /* out: f32 [1, kv heads, P+S, head dim] */
   TRT_ARG_PRESENT_VALUE = 10,
   TRT_ARG_FORCE_32BIT = 0x7FFFFFFF,
 } trt_arg_role;
