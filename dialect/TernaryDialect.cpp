@@ -36,6 +36,15 @@ LogicalResult TernaryDialect::verifyOperationAttribute(Operation *op,
              << "' must be an array of archive entry names on a function";
     return success();
   }
+  if (attr.getName() == getPrecisionAttrName()) {
+    auto value = dyn_cast<StringAttr>(attr.getValue());
+    if (!isa<LinearOp>(op) || !value ||
+        (value.getValue() != "int8" && value.getValue() != "ternary"))
+      return op->emitError("'")
+             << getPrecisionAttrName()
+             << "' must be \"int8\" or \"ternary\" on a ternary.linear";
+    return success();
+  }
   if (attr.getName() != getArchiveAttrName())
     return op->emitError("unknown ternary dialect attribute '")
            << attr.getName().getValue() << "'";

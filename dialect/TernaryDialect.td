@@ -43,6 +43,12 @@ def Ternary_Dialect : Dialect {
     static constexpr ::llvm::StringLiteral getParamsAttrName() {
       return ::llvm::StringLiteral("ternary.params");
     }
+
+    /// Name of the attribute `ternary-select-precision` puts on a
+    /// `ternary.linear`: "int8" or "ternary".
+    static constexpr ::llvm::StringLiteral getPrecisionAttrName() {
+      return ::llvm::StringLiteral("ternary.precision");
+    }
   }];
   let hasOperationAttrVerify = 1;
 }

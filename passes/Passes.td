@@ -44,6 +44,10 @@ def TernaryTernarizePass : Pass<"ternary-ternarize", "ModuleOp"> {
     ternarized and every other `ternary.linear` is left as it is (sequential
     calibration ternarizes the model stage by stage this way).
 
+    A `ternary.linear` marked `ternary.precision = "int8"` (by
+    `ternary-select-precision`) is kept at int8 per row like those named in
+    `int8-layers`.
+
     Weights named in `int8-layers` (archive entry names) get
     `#ternary.int<bits = 8>` per row instead: the classifier and other
     sensitive matrices.
@@ -125,6 +129,48 @@ def TernaryInlineParamsPass : Pass<"ternary-inline-params", "ModuleOp"> {
     Option<"archive", "archive", "std::string", /*default=*/"\"\"",
            "Archive to read (default: the module's ternary.archive, "
            "relative to the working directory)">,
+  ];
+}
+
+def TernarySelectPrecisionPass
+    : Pass<"ternary-select-precision", "::mlir::ModuleOp"> {
+  let summary = "Choose ternary or int8 per linear layer under a bits budget";
+  let description = [{
+    Mixed precision: keeps the linear layers whose ternarization hurts most
+    at int8 per row, as many as fit in `bits-per-weight` (real bits per
+    linear weight over the whole model, scales and offsets counted with the
+    encodings' own `getBitsPerWeight`), and marks each `ternary.linear` with
+    `ternary.precision = "int8"` or `"ternary"`; `ternary-ternarize` obeys
+    the mark.
+
+    Sensitivity of a layer: the relative output error tr(E H Eᵀ) /
+    tr(W H Wᵀ) of its ternary encoding (absmean per row, a cheap stand-in
+    for the final method) on the calibration Gram matrix H
+    (`calibration=STATS`); without calibration, the relative Frobenius
+    error. The most sensitive layer is upgraded first, then the next, while
+    the budget holds (a layer that does not fit is skipped and smaller ones
+    after it may still fit). Relative rather than absolute error: picking by
+    absolute error chose the wrong matrices in the numpy study of the
+    ternarization issue.
+
+    Ternary layers are counted at the cost of the `method` the ternarize
+    pass will use (itf and pt2 add an offset per row).
+
+    #### Input invariant
+    - Weights are f32 `ternary.weight`s (inline or `#ternary.param` in the
+      module's archive).
+
+    #### Output IR
+    - Unchanged but for the `ternary.precision` attribute on every
+      `ternary.linear`.
+  }];
+  let options = [
+    Option<"bitsPerWeight", "bits-per-weight", "double", /*default=*/"0.0",
+           "Budget of real bits per linear weight (required)">,
+    Option<"method", "method", "std::string", /*default=*/"\"absmean\"",
+           "The ternarization method whose cost ternary layers have">,
+    Option<"calibration", "calibration", "std::string", /*default=*/"\"\"",
+           "Calibration statistics (.tpar with NAME.hessian entries)">,
   ];
 }
 

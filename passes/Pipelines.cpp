@@ -35,6 +35,12 @@ struct TernarizePipelineOptions
       *this, "report",
       llvm::cl::desc("Per-layer report: JSON to this file, a table on stderr"),
       llvm::cl::init("")};
+  Option<double> bitsPerWeight{
+      *this, "bits-per-weight",
+      llvm::cl::desc("Mixed precision: keep the most sensitive layers at "
+                     "int8 within this many real bits per linear weight "
+                     "(0: all ternary)"),
+      llvm::cl::init(0.0)};
   ListOption<std::string> layers{
       *this, "layers",
       llvm::cl::desc("Archive entry names of the only weights to ternarize "
@@ -91,6 +97,13 @@ void mlir::terminator::registerPipelines() {
                                       options.int8Layers.end());
         passOptions.onlyLayers.assign(options.layers.begin(),
                                       options.layers.end());
+        if (options.bitsPerWeight > 0) {
+          ternary::TernarySelectPrecisionPassOptions select;
+          select.bitsPerWeight = options.bitsPerWeight;
+          select.method = options.method;
+          select.calibration = options.calibration;
+          pm.addPass(ternary::createTernarySelectPrecisionPass(select));
+        }
         pm.addPass(ternary::createTernaryTernarizePass(passOptions));
         pm.addPass(createCanonicalizerPass());
       });

@@ -6,6 +6,7 @@
 
 #include "dialect/TernaryOps.h"
 #include "passes/Passes.h"
+#include "passes/WeightData.h"
 #include "passes/solvers/Als.h"
 #include "passes/solvers/Asymmetric.h"
 #include "passes/solvers/Metrics.h"
@@ -43,13 +44,7 @@ private:
   /// matrix of its inputs or null.
   solvers::Result<solvers::TernaryMatrix> solve(solvers::MatrixView w,
                                                 solvers::MatrixView h);
-  /// The calibration Gram matrix of the weight `key` with `cols` inputs
-  /// (null view without calibration); fails if the statistics lack it.
-  FailureOr<solvers::MatrixView> hessianOf(LinearOp linear, StringRef key,
-                                           int64_t cols);
   LogicalResult ternarize(LinearOp linear);
-  /// The f32 values of a weight: inline, or from the input archive.
-  FailureOr<SmallVector<float>> readWeight(LinearOp linear);
   /// A new weight op holding `values` of `type`: inline, or as the archive
   /// entry `key` (written to the output archive).
   Value makeWeight(OpBuilder &b, Location loc, RankedTensorType type,
@@ -82,24 +77,6 @@ private:
 using namespace mlir;
 using namespace mlir::ternary;
 
-FailureOr<solvers::MatrixView>
-TernaryTernarizePass::hessianOf(LinearOp linear, StringRef key, int64_t cols) {
-  if (!stats)
-    return solvers::MatrixView{};
-  char err[TRT_ERROR_MESSAGE_SIZE];
-  const trt_entry *entry = nullptr;
-  std::string name = (key + ".hessian").str();
-  if (trt_archive_find(stats, name.c_str(), &entry, err, sizeof(err)) != TRT_OK)
-    return linear.emitOpError("has no calibration statistics: ")
-           << err << " (were they made for this model?)";
-  if (entry->dtype != TRT_DTYPE_F32 || entry->rank != 2 ||
-      entry->dims[0] != uint64_t(cols) || entry->dims[1] != uint64_t(cols))
-    return linear.emitOpError("calibration entry '")
-           << name << "' is not f32 [" << cols << ", " << cols
-           << "]; the statistics were made for another model";
-  return solvers::MatrixView{static_cast<const float *>(entry->data), cols,
-                             cols};
-}
 
 solvers::Result<solvers::TernaryMatrix>
 TernaryTernarizePass::solve(solvers::MatrixView w, solvers::MatrixView h) {
@@ -123,49 +100,6 @@ TernaryTernarizePass::solve(solvers::MatrixView w, solvers::MatrixView h) {
   return solvers::absmean(w, granularity);
 }
 
-FailureOr<SmallVector<float>>
-TernaryTernarizePass::readWeight(LinearOp linear) {
-  auto weight = linear.getWeight().getDefiningOp<WeightOp>();
-  if (!weight)
-    return linear.emitOpError("cannot be ternarized: its weight is not "
-                              "produced by ternary.weight");
-  if (!weight.getType().getElementType().isF32())
-    return linear.emitOpError("cannot be ternarized: expects an f32 weight, "
-                              "but got ")
-           << weight.getType().getElementType();
-  Attribute value = weight.getValue();
-  if (auto param = dyn_cast<ParamAttr>(value)) {
-    char err[TRT_ERROR_MESSAGE_SIZE];
-    const trt_entry *entry = nullptr;
-    if (trt_archive_find(input, param.getKey().str().c_str(), &entry, err,
-                         sizeof(err)) != TRT_OK)
-      return linear.emitOpError("cannot be ternarized: ") << err;
-    RankedTensorType type = weight.getType();
-    if (entry->dtype != TRT_DTYPE_F32 || entry->rank != 2 ||
-        entry->dims[0] != uint64_t(type.getDimSize(0)) ||
-        entry->dims[1] != uint64_t(type.getDimSize(1)))
-      return linear.emitOpError("cannot be ternarized: archive entry '")
-             << param.getKey() << "' in " << inputPath << " is "
-             << trt_dtype_name(entry->dtype) << " of rank " << entry->rank
-             << ", but the IR expects " << type;
-    const float *data = static_cast<const float *>(entry->data);
-    return SmallVector<float>(data, data + type.getNumElements());
-  }
-  if (auto dense = dyn_cast<DenseElementsAttr>(value)) {
-    auto values = dense.getValues<float>();
-    return SmallVector<float>(values.begin(), values.end());
-  }
-  if (auto resource = dyn_cast<DenseF32ResourceElementsAttr>(value)) {
-    std::optional<ArrayRef<float>> values = resource.tryGetAsArrayRef();
-    if (!values)
-      return linear.emitOpError("cannot be ternarized: the dense_resource "
-                                "blob of its weight is missing");
-    return SmallVector<float>(values->begin(), values->end());
-  }
-  return linear.emitOpError("cannot be ternarized: unsupported weight "
-                            "attribute ")
-         << value;
-}
 
 Value TernaryTernarizePass::makeWeight(OpBuilder &b, Location loc,
                                        RankedTensorType type, StringRef key,
@@ -223,19 +157,23 @@ LogicalResult TernaryTernarizePass::ternarize(LinearOp linear) {
       return success();
     }
   }
-  FailureOr<SmallVector<float>> values = readWeight(linear);
+  FailureOr<SmallVector<float>> values =
+      readLinearWeight(linear, input, inputPath);
   if (failed(values))
     return failure();
   auto weight = linear.getWeight().getDefiningOp<WeightOp>();
   auto param = dyn_cast<ParamAttr>(weight.getValue());
   RankedTensorType weightType = linear.getWeight().getType();
   int64_t n = weightType.getDimSize(0), k = weightType.getDimSize(1);
+  auto precision = linear->getAttrOfType<StringAttr>(
+      TernaryDialect::getPrecisionAttrName());
   bool keepInt8 =
-      param && llvm::any_of(int8Layers, [&](const std::string &name) {
-        return name == param.getKey();
-      });
-  FailureOr<solvers::MatrixView> h =
-      hessianOf(linear, param ? param.getKey() : StringRef(), k);
+      (precision && precision.getValue() == "int8") ||
+      (param && llvm::any_of(int8Layers, [&](const std::string &name) {
+         return name == param.getKey();
+       }));
+  FailureOr<solvers::MatrixView> h = readHessian(
+      linear, stats, param ? param.getKey() : StringRef(), k);
   if (failed(h))
     return failure();
   if (method == "pt2" && h->isNull())

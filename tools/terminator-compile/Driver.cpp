@@ -426,6 +426,9 @@ std::string describeWeights(ModuleOp module, const CompileOptions &options) {
     recipe += llvm::formatv(" block {0}", options.blockSize).str();
   if (!options.int8Layers.empty())
     recipe += llvm::formatv(" + {0} int8 layer(s)", options.int8Layers.size());
+  if (options.bitsPerWeight > 0)
+    recipe += llvm::formatv(", mixed precision within {0} bits",
+                            options.bitsPerWeight);
   return llvm::formatv("ternary {0}, {1:F3} bits per linear weight", recipe,
                        mean);
 }
@@ -444,7 +447,13 @@ LogicalResult ternarize(ModuleOp module, const CompileOptions &options,
                            : " calibration=" + calibration.str()) +
           (options.onlyLayers.empty()
                ? std::string()
-               : " layers=" + llvm::join(options.onlyLayers, ",")));
+               : " layers=" + llvm::join(options.onlyLayers, ",")) +
+          // Mixed precision is chosen once, for the final model; calibration
+          // stages ternarize their earlier layers without it.
+          (options.bitsPerWeight > 0 && options.onlyLayers.empty()
+               ? llvm::formatv(" bits-per-weight={0}", options.bitsPerWeight)
+                     .str()
+               : std::string()));
   auto pm = PassManager::on<ModuleOp>(module->getContext());
   if (failed(parsePassPipeline(pipeline, pm, llvm::errs())))
     return failure();

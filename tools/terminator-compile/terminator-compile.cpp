@@ -68,6 +68,12 @@ static cl::list<std::string> int8Layers(
     "int8-layers",
     cl::desc("Archive entries (ONNX initializer names) kept at int8"),
     cl::CommaSeparated, cl::value_desc("name,..."), cl::cat(category));
+static cl::opt<double> bitsPerWeight(
+    "bits-per-weight",
+    cl::desc("Mixed precision: keep the most sensitive layers (relative "
+             "output error on the calibration data) at int8 within this "
+             "many real bits per linear weight"),
+    cl::init(0.0), cl::cat(category));
 static cl::opt<double>
     percdamp("percdamp",
              cl::desc("GPTQ dampening for pt2, a fraction of mean(diag H)"),
@@ -148,6 +154,7 @@ int main(int argc, char **argv) {
   options.int8Layers.assign(int8Layers.begin(), int8Layers.end());
   options.context = context;
   options.percdamp = percdamp;
+  options.bitsPerWeight = bitsPerWeight;
   options.calibPath = calib;
   options.calibTextPath = calibText;
   options.saveCalib = saveCalib;
