@@ -66,9 +66,8 @@ struct TernarySelectPrecisionPass
         return signalPassFailure();
       }
     }
-    if (!calibration.empty() &&
-        trt_archive_open(calibration.c_str(), 0, &stats, err, sizeof(err)) !=
-            TRT_OK) {
+    if (!calibration.empty() && trt_archive_open(calibration.c_str(), 0, &stats,
+                                                 err, sizeof(err)) != TRT_OK) {
       module.emitError("ternary-select-precision: calibration statistics: ")
           << err;
       return signalPassFailure();
@@ -90,8 +89,8 @@ struct TernarySelectPrecisionPass
       l.rows = op.getWeight().getType().getDimSize(0);
       l.cols = op.getWeight().getType().getDimSize(1);
     });
-    auto ternaryEnc = TernaryEncodingAttr::get(ctx, 0, offsets,
-                                               Float32Type::get(ctx));
+    auto ternaryEnc =
+        TernaryEncodingAttr::get(ctx, 0, offsets, Float32Type::get(ctx));
     auto int8Enc = IntEncodingAttr::get(ctx, 8, 0, Float32Type::get(ctx));
     double total = 0, bits = 0;
     for (auto &[key, l] : layers) {
@@ -101,8 +100,8 @@ struct TernarySelectPrecisionPass
         return signalPassFailure();
       auto weight = op.getWeight().getDefiningOp<WeightOp>();
       auto param = weight ? dyn_cast<ParamAttr>(weight.getValue()) : nullptr;
-      FailureOr<solvers::MatrixView> h = readHessian(
-          op, stats, param ? param.getKey() : StringRef(), l.cols);
+      FailureOr<solvers::MatrixView> h =
+          readHessian(op, stats, param ? param.getKey() : StringRef(), l.cols);
       if (failed(h))
         return signalPassFailure();
       solvers::MatrixView view{w->data(), l.rows, l.cols};
@@ -152,9 +151,9 @@ struct TernarySelectPrecisionPass
     }
     for (auto &entry : layers)
       for (LinearOp op : entry.second.ops)
-        op->setAttr(TernaryDialect::getPrecisionAttrName(),
-                    StringAttr::get(ctx, entry.second.int8 ? "int8"
-                                                           : "ternary"));
+        op->setAttr(
+            TernaryDialect::getPrecisionAttrName(),
+            StringAttr::get(ctx, entry.second.int8 ? "int8" : "ternary"));
   }
 };
 

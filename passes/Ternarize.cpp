@@ -77,7 +77,6 @@ private:
 using namespace mlir;
 using namespace mlir::ternary;
 
-
 solvers::Result<solvers::TernaryMatrix>
 TernaryTernarizePass::solve(solvers::MatrixView w, solvers::MatrixView h) {
   if (method == "pt2") {
@@ -99,7 +98,6 @@ TernaryTernarizePass::solve(solvers::MatrixView w, solvers::MatrixView h) {
   }
   return solvers::absmean(w, granularity);
 }
-
 
 Value TernaryTernarizePass::makeWeight(OpBuilder &b, Location loc,
                                        RankedTensorType type, StringRef key,
@@ -165,15 +163,15 @@ LogicalResult TernaryTernarizePass::ternarize(LinearOp linear) {
   auto param = dyn_cast<ParamAttr>(weight.getValue());
   RankedTensorType weightType = linear.getWeight().getType();
   int64_t n = weightType.getDimSize(0), k = weightType.getDimSize(1);
-  auto precision = linear->getAttrOfType<StringAttr>(
-      TernaryDialect::getPrecisionAttrName());
+  auto precision =
+      linear->getAttrOfType<StringAttr>(TernaryDialect::getPrecisionAttrName());
   bool keepInt8 =
       (precision && precision.getValue() == "int8") ||
       (param && llvm::any_of(int8Layers, [&](const std::string &name) {
          return name == param.getKey();
        }));
-  FailureOr<solvers::MatrixView> h = readHessian(
-      linear, stats, param ? param.getKey() : StringRef(), k);
+  FailureOr<solvers::MatrixView> h =
+      readHessian(linear, stats, param ? param.getKey() : StringRef(), k);
   if (failed(h))
     return failure();
   if (method == "pt2" && h->isNull())

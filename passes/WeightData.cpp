@@ -58,9 +58,10 @@ mlir::ternary::readLinearWeight(LinearOp linear, trt_archive *input,
          << value;
 }
 
-FailureOr<solvers::MatrixView>
-mlir::ternary::readHessian(Operation *linear, trt_archive *stats, StringRef key,
-                           int64_t cols) {
+FailureOr<solvers::MatrixView> mlir::ternary::readHessian(Operation *linear,
+                                                          trt_archive *stats,
+                                                          StringRef key,
+                                                          int64_t cols) {
   if (!stats)
     return solvers::MatrixView{};
   char err[TRT_ERROR_MESSAGE_SIZE];

@@ -1,4 +1,5 @@
-//===- WeightData.h - weights and calibration statistics for passes -*- C++ -*-===//
+//===- WeightData.h - weights and calibration statistics for passes -*- C++
+//-*-===//
 //
 // Part of TerMinator. What the ternarization passes read: a linear layer's
 // f32 weight (inline or from the parameter archive) and the calibration Gram
@@ -20,9 +21,8 @@ namespace mlir::ternary {
 /// The f32 values of `linear`'s weight [N, K], row-major: inline, or the
 /// archive entry of a `#ternary.param` in `archive` (opened from
 /// `archivePath`, named in errors). Errors are emitted on `linear`.
-FailureOr<SmallVector<float>> readLinearWeight(LinearOp linear,
-                                               trt_archive *archive,
-                                               StringRef archivePath);
+FailureOr<SmallVector<float>>
+readLinearWeight(LinearOp linear, trt_archive *archive, StringRef archivePath);
 
 /// The Gram matrix `KEY.hessian` [cols, cols] of the statistics archive
 /// `stats`, viewed in place; a null view when `stats` is null. Errors (a
