@@ -1,5 +1,4 @@
-//===- WeightData.h - weights and calibration statistics for passes -*- C++
-//-*-===//
+//===- WeightData.h - weights and statistics for passes ---------*- C++ -*-===//
 //
 // Part of TerMinator. What the ternarization passes read: a linear layer's
 // f32 weight (inline or from the parameter archive) and the calibration Gram
