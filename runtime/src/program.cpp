@@ -140,6 +140,9 @@ private:
   bool bindFunction(Function &f, const trt_function *fn, bool isDecode,
                     std::string &error);
   const float *logitsOf(const Function &f) const;
+  /// Copies `count` slots of f's present keys and values, from slot `from`,
+  /// into cache slots `to`...
+  void storePresent(const Function &f, int64_t from, int64_t to, int64_t count);
 
   const trt_model_info *info;
   trt_archive *archive;
@@ -234,6 +237,24 @@ const float *Model::logitsOf(const Function &f) const {
   return nullptr;
 }
 
+void Model::storePresent(const Function &f, int64_t from, int64_t to,
+                         int64_t count) {
+  int64_t slots = decodeFn.fn->past_len;
+  for (int i = 0; i < f.fn->num_args; ++i) {
+    const trt_arg &a = f.arg(i);
+    if (a.role != TRT_ARG_PRESENT_KEY && a.role != TRT_ARG_PRESENT_VALUE)
+      continue;
+    auto &cache = a.role == TRT_ARG_PRESENT_KEY ? cacheKeys : cacheValues;
+    int64_t total = a.shape[2]; // P + S slots of this present output
+    const float *src = static_cast<const float *>(f.buffer(i));
+    float *dst = cache[a.layer].as<float>();
+    for (int64_t h = 0; h < kvHeads; ++h)
+      std::memcpy(dst + (h * slots + to) * headDim,
+                  src + (h * total + from) * headDim,
+                  size_t(count * headDim) * sizeof(float));
+  }
+}
+
 const float *Model::prefill(const int32_t *tokens, int n, bool keep) {
   auto it = std::find_if(prefills.begin(), prefills.end(),
                          [&](const Function &f) { return f.fn->seq_len >= n; });
@@ -257,22 +278,9 @@ const float *Model::prefill(const int32_t *tokens, int n, bool keep) {
   }
   f.call();
   if (keep) {
-    if (hasDecode()) {
-      // Present keys/values [1, kv, s, hd] -> cache slots 0..n-1.
-      int64_t slots = decodeFn.fn->past_len;
-      int64_t count = std::min<int64_t>(n, slots);
-      for (int i = 0; i < f.fn->num_args; ++i) {
-        const trt_arg &a = f.arg(i);
-        if (a.role != TRT_ARG_PRESENT_KEY && a.role != TRT_ARG_PRESENT_VALUE)
-          continue;
-        auto &cache = a.role == TRT_ARG_PRESENT_KEY ? cacheKeys : cacheValues;
-        const float *src = static_cast<const float *>(f.buffer(i));
-        float *dst = cache[a.layer].as<float>();
-        for (int64_t h = 0; h < kvHeads; ++h)
-          std::memcpy(dst + h * slots * headDim, src + h * s * headDim,
-                      size_t(count * headDim) * sizeof(float));
-      }
-    }
+    // Present keys/values [1, kv, s, hd] -> cache slots 0..n-1.
+    if (hasDecode())
+      storePresent(f, 0, 0, std::min<int64_t>(n, decodeFn.fn->past_len));
     history.assign(tokens, tokens + n);
     position = n;
   }
@@ -313,20 +321,8 @@ const float *Model::decode(int32_t token) {
   }
   f.call();
   // The new key/value sits in slot `slots` of present; keep it in the cache.
-  if (position < slots) {
-    for (int i = 0; i < f.fn->num_args; ++i) {
-      const trt_arg &a = f.arg(i);
-      if (a.role != TRT_ARG_PRESENT_KEY && a.role != TRT_ARG_PRESENT_VALUE)
-        continue;
-      auto &cache = a.role == TRT_ARG_PRESENT_KEY ? cacheKeys : cacheValues;
-      const float *src = static_cast<const float *>(f.buffer(i));
-      float *dst = cache[a.layer].as<float>();
-      for (int64_t h = 0; h < kvHeads; ++h)
-        std::memcpy(dst + (h * slots + position) * headDim,
-                    src + (h * (slots + 1) + slots) * headDim,
-                    size_t(headDim) * sizeof(float));
-    }
-  }
+  if (position < slots)
+    storePresent(f, slots, position, 1);
   ++position;
   return logitsOf(f);
 }
@@ -504,7 +500,8 @@ int parse(int argc, char **argv, const trt_model_info *m, Options &o) {
       ok = real("--temp", o.temperature, 0.0f, 100.0f);
     } else if (o.command == "generate" && a == "--top-p") {
       ok = real("--top-p", o.topP, 0.0f, 1.0f);
-    } else if (o.command == "generate" && a == "--seed") {
+    } else if ((o.command == "generate" || o.command == "calibrate") &&
+               a == "--seed") {
       const char *v = value("--seed");
       char *end = nullptr;
       ok = v && (o.seed = std::strtoull(v, &end, 10), *end == 0);
@@ -546,12 +543,6 @@ int parse(int argc, char **argv, const trt_model_info *m, Options &o) {
       ok = integer("--samples", o.samples, 1);
     } else if (o.command == "calibrate" && a == "--seq-len") {
       ok = integer("--seq-len", o.seqLen, 2);
-    } else if (o.command == "calibrate" && a == "--seed") {
-      const char *v = value("--seed");
-      char *end = nullptr;
-      ok = v && (o.seed = std::strtoull(v, &end, 10), *end == 0);
-      if (v && !ok)
-        std::fprintf(stderr, "%s: error: --seed expects an integer\n", prog);
     } else if ((o.command == "perplexity" || o.command == "calibrate") &&
                a[0] != '-' && o.file.empty()) {
       o.file = a;
