@@ -43,6 +43,9 @@ Calibrator::Calibrator(const trt_calib_layer *layers, int32_t count) {
     Layer &l = stats[size_t(i)];
     l.name = layers[i].name;
     l.cols = layers[i].cols;
+    l.sameAs = layers[i].same_as;
+    if (l.sameAs >= 0)
+      continue; // no statistics of its own
     l.gram.assign(size_t(l.cols * l.cols), 0.0);
     l.sumAbs.assign(size_t(l.cols), 0.0);
     l.maxAbs.assign(size_t(l.cols), 0.0f);
@@ -53,7 +56,8 @@ void Calibrator::setActive(Calibrator *c) { active = c; }
 
 void Calibrator::observe(int64_t id, const float *x, int64_t rows, int64_t cols,
                          int64_t stride) {
-  if (id < 0 || id >= int64_t(stats.size()) || stats[size_t(id)].cols != cols) {
+  if (id < 0 || id >= int64_t(stats.size()) || stats[size_t(id)].cols != cols ||
+      stats[size_t(id)].sameAs >= 0) {
     problem = "the program reported layer " + std::to_string(id) + " with " +
               std::to_string(cols) + " columns, which its description lacks";
     return;
@@ -95,9 +99,19 @@ bool Calibrator::write(const std::string &path, const std::string &info,
                           dims.data(), data, bytes, err, sizeof(err)) == TRT_OK;
   };
   bool ok = true;
-  for (const Layer &l : stats) {
+  for (const Layer &named : stats) {
     if (!ok)
       break;
+    if (named.sameAs >= 0 && (named.sameAs >= int32_t(stats.size()) ||
+                              stats[size_t(named.sameAs)].sameAs >= 0 ||
+                              stats[size_t(named.sameAs)].cols != named.cols)) {
+      error = "layer " + named.name +
+              " shares the input of a layer that is not observed";
+      trt_writer_destroy(w);
+      return false;
+    }
+    // Layers that share an input are written from the observed one.
+    const Layer &l = named.sameAs >= 0 ? stats[size_t(named.sameAs)] : named;
     double n = double(std::max<int64_t>(l.rows, 1));
     size_t k = size_t(l.cols);
     std::vector<float> h(k * k);
@@ -107,11 +121,11 @@ bool Calibrator::write(const std::string &path, const std::string &info,
         h[i * k + j] = h[j * k + i] = float(l.gram[i * k + j] / n);
       mean[i] = float(l.sumAbs[i] / n);
     }
-    ok = add(l.name + ".hessian", TRT_DTYPE_F32, {k, k}, h.data(),
+    ok = add(named.name + ".hessian", TRT_DTYPE_F32, {k, k}, h.data(),
              h.size() * sizeof(float)) &&
-         add(l.name + ".absmean", TRT_DTYPE_F32, {k}, mean.data(),
+         add(named.name + ".absmean", TRT_DTYPE_F32, {k}, mean.data(),
              k * sizeof(float)) &&
-         add(l.name + ".absmax", TRT_DTYPE_F32, {k}, l.maxAbs.data(),
+         add(named.name + ".absmax", TRT_DTYPE_F32, {k}, l.maxAbs.data(),
              k * sizeof(float));
   }
   int64_t count = rows();

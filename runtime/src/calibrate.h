@@ -38,7 +38,8 @@ public:
   /// Accumulates x [rows, cols] (row stride `stride`) for layer `id`.
   void observe(int64_t id, const float *x, int64_t rows, int64_t cols,
                int64_t stride);
-  /// Tokens observed (per layer: the first layer's count).
+  /// Tokens observed (per layer: the first layer's count; the first layer
+  /// is always observed itself).
   int64_t rows() const { return stats.empty() ? 0 : stats[0].rows; }
   /// Writes the statistics archive; false with `error` set on failure.
   bool write(const std::string &path, const std::string &info,
@@ -50,6 +51,9 @@ private:
   struct Layer {
     std::string name;
     int64_t cols = 0;
+    /// Index of the layer with the same input (statistics written from
+    /// it), or -1.
+    int32_t sameAs = -1;
     int64_t rows = 0;
     std::vector<double> gram; // cols x cols, upper triangle filled
     std::vector<double> sumAbs;

@@ -258,7 +258,7 @@ void trt_writer_destroy(trt_writer *writer);
 \*===----------------------------------------------------------------------===*/
 
 /// Version of the structures below; a program and its runtime must agree.
-#define TRT_MODEL_ABI_VERSION 2
+#define TRT_MODEL_ABI_VERSION 3
 /// Largest rank of a function argument.
 #define TRT_MAX_ARG_RANK 8
 
@@ -301,10 +301,13 @@ typedef struct trt_function {
 } trt_function;
 
 /// A linear layer whose inputs a calibration program observes: the archive
-/// entry of its weight and its number of input features (columns).
+/// entry of its weight, its number of input features (columns), and the
+/// index of the layer whose input it shares (q, k and v read the same
+/// value; it is observed once) or -1.
 typedef struct trt_calib_layer {
   const char *name;
   int64_t cols;
+  int32_t same_as;
 } trt_calib_layer;
 
 /// Everything a compiled program knows about its model.
