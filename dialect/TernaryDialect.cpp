@@ -45,6 +45,21 @@ LogicalResult TernaryDialect::verifyOperationAttribute(Operation *op,
              << "' must be \"int8\" or \"ternary\" on a ternary.linear";
     return success();
   }
+  if (attr.getName() == getTargetAttrName()) {
+    auto dict = dyn_cast<DictionaryAttr>(attr.getValue());
+    bool ok =
+        isa<ModuleOp>(op) && dict && llvm::all_of(dict, [](NamedAttribute a) {
+          StringRef n = a.getName().getValue();
+          return isa<StringAttr>(a.getValue()) &&
+                 (n == "triple" || n == "cpu" || n == "features");
+        });
+    if (!ok)
+      return op->emitError("'")
+             << getTargetAttrName()
+             << "' must be a dictionary of strings triple, cpu and features "
+                "on a builtin.module";
+    return success();
+  }
   if (attr.getName() != getArchiveAttrName())
     return op->emitError("unknown ternary dialect attribute '")
            << attr.getName().getValue() << "'";

@@ -49,6 +49,12 @@ def Ternary_Dialect : Dialect {
     static constexpr ::llvm::StringLiteral getPrecisionAttrName() {
       return ::llvm::StringLiteral("ternary.precision");
     }
+
+    /// Name of the module attribute describing the compilation target:
+    /// {triple, cpu, features} strings (lowering/Target.h).
+    static constexpr ::llvm::StringLiteral getTargetAttrName() {
+      return ::llvm::StringLiteral("ternary.target");
+    }
   }];
   let hasOperationAttrVerify = 1;
 }

@@ -181,6 +181,50 @@ LogicalResult QLinearOp::verify() {
 }
 
 //===----------------------------------------------------------------------===//
+// PackedLinearOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult PackedLinearOp::verify() {
+  RankedTensorType inputType = getInput().getType();
+  RankedTensorType packedType = getPacked().getType();
+  RankedTensorType metaType = getMeta().getType();
+  int64_t k = getCols(), group = getGroup();
+  if (k <= 0)
+    return emitOpError("expects a positive column count, but got ") << k;
+  if (!isSupportedGroup(group))
+    return emitOpError("expects group 0, 64, 128 or a multiple of 256, but "
+                       "got ")
+           << group;
+  if (inputType.getRank() < 1 || !dimsAgree(inputType.getShape().back(), k))
+    return emitOpError("expects an input with ")
+           << k << " features in its last dimension, but got shape "
+           << formatShape(inputType.getShape());
+  if (!inputType.getElementType().isF32() ||
+      getResult().getType().getElementType() != inputType.getElementType())
+    return emitOpError("expects f32 input and result, but got ")
+           << inputType.getElementType() << " and "
+           << getResult().getType().getElementType();
+  if (packedType.getRank() != 2)
+    return emitOpError("expects packed codes of rank 2 [N, Kp / 4], but got "
+                       "rank ")
+           << packedType.getRank();
+  int64_t n = packedType.getDimSize(0);
+  if (failed(verifyMatrixShape(*this, packedType, "packed codes", n,
+                               paddedCols(k) / 4)))
+    return failure();
+  int64_t groups = groupsPerRow(k, group);
+  if (metaType.getRank() != 3 || !dimsAgree(metaType.getDimSize(0), n) ||
+      !dimsAgree(metaType.getDimSize(1), groups) || metaType.getDimSize(2) != 2)
+    return emitOpError("expects meta of shape [")
+           << n << ", " << groups << ", 2], but got "
+           << formatShape(metaType.getShape());
+  if (failed(verifyBias(*this, getBias(), n, inputType.getElementType())))
+    return failure();
+  return verifyTokenShape(*this, inputType, getResult().getType(), "a result",
+                          n);
+}
+
+//===----------------------------------------------------------------------===//
 // PermuteOp
 //===----------------------------------------------------------------------===//
 

@@ -136,6 +136,72 @@ def Ternary_QLinearOp : Ternary_Op<"qlinear",
 }
 
 //===----------------------------------------------------------------------===//
+// PackedLinearOp
+//===----------------------------------------------------------------------===//
+
+def Ternary_PackedLinearOp : Ternary_Op<"packed_linear", [Pure]> {
+  let summary = "Ternary linear layer with weights in the kernel layout";
+  let description = [{
+    y = x · Ŵᵀ + b for a ternary weight W [N, K] stored in the layout the
+    micro-kernels read (docs/kernels.md). With Kp = K rounded up to a
+    multiple of 256 and c[n, k] = T[n, k] + 1 in {0, 1, 2}:
+
+    - `packed` is i8 `[N, Kp / 4]`: row n is Kp / 256 blocks of 64 bytes;
+      byte j of block b holds the codes of columns k = 256·b + 64·s + j in
+      bits 2s..2s+1 (s = 0..3). Columns k >= K hold code 0.
+    - `meta` is f32 `[N, Gp, 2]`: for every group g of `group` columns
+      (`group = 0`: the whole padded row, Gp = 1), `meta[n, g, 0]` = α and
+      `meta[n, g, 1]` = μ − α, so that Ŵ[n, k] = α·c[n, k] + (μ − α).
+      Gp = Kp / group rounded up; groups past K hold zeros.
+    - `group` is 0, 64, 128 or a multiple of 256.
+
+    `input` is `[..., K]` f32, the optional `bias` `[N]`, the result
+    `[..., N]`. `ternary-pack` produces it from `ternary.qlinear`;
+    `convert-ternary-to-kernels` lowers it to the target's micro-kernel,
+    which quantizes activations to int8 per token.
+
+    ```mlir
+    %y = ternary.packed_linear %x, %packed, %meta {cols = 300 : i64, group = 0 : i64}
+           : (tensor<1x300xf32>, tensor<8x128xi8>, tensor<8x1x2xf32>) -> tensor<1x8xf32>
+    ```
+  }];
+  let arguments = (ins Ternary_FloatTensor:$input,
+                       RankedTensorOf<[I8]>:$packed,
+                       RankedTensorOf<[F32]>:$meta,
+                       Optional<Ternary_FloatTensor>:$bias,
+                       I64Attr:$cols,
+                       I64Attr:$group);
+  let results = (outs Ternary_FloatTensor:$result);
+  let assemblyFormat = [{
+    $input `,` $packed `,` $meta (`bias` $bias^)? attr-dict `:`
+    functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+  let extraClassDeclaration = [{
+    /// Columns per 2-bit block: 256 weights in 64 bytes.
+    static constexpr int64_t kBlockCols = 256;
+    /// K rounded up to whole blocks.
+    static int64_t paddedCols(int64_t cols) {
+      return (cols + kBlockCols - 1) / kBlockCols * kBlockCols;
+    }
+    /// Columns of one (α, μ − α) group: `group`, or the padded row.
+    static int64_t groupCols(int64_t cols, int64_t group) {
+      return group == 0 ? paddedCols(cols) : group;
+    }
+    /// Groups per row in `meta`.
+    static int64_t groupsPerRow(int64_t cols, int64_t group) {
+      int64_t g = groupCols(cols, group);
+      return (paddedCols(cols) + g - 1) / g;
+    }
+    /// Whether the kernels support groups of `group` columns.
+    static bool isSupportedGroup(int64_t group) {
+      return group == 0 || group == 64 || group == 128 ||
+             (group > 0 && group % kBlockCols == 0);
+    }
+  }];
+}
+
+//===----------------------------------------------------------------------===//
 // PermuteOp
 //===----------------------------------------------------------------------===//
 

@@ -8,8 +8,14 @@
 #define TERMINATOR_LOWERING_PASSES_H
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/Pass/Pass.h"
 #include "mlir/Transforms/DialectConversion.h"
 
@@ -24,6 +30,11 @@ namespace mlir::terminator {
 /// Patterns of the reference lowering of ternary ops to linalg.
 void populateTernaryToLinalgPatterns(TypeConverter &converter,
                                      RewritePatternSet &patterns);
+
+/// y[..., n] + bias[n] for y of type `resultType` (the reference lowering's
+/// bias addition, shared with the kernel lowering).
+Value buildBiasAdd(OpBuilder &b, Location loc, Value y, Value bias,
+                   RankedTensorType resultType);
 
 } // namespace mlir::terminator
 

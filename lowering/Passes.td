@@ -70,4 +70,62 @@ def TernaryParamsToArgumentsPass
   }];
 }
 
+def ConvertTernaryToKernelsPass
+    : Pass<"convert-ternary-to-kernels", "::mlir::ModuleOp"> {
+  let summary = "Lower packed ternary linear layers to per-ISA micro-kernels";
+  let description = [{
+    Replaces every `ternary.packed_linear` with a call to the runtime's
+    `trt_ternary_linear`, which quantizes the activations to int8 per token
+    and runs a micro-kernel that this pass emits for the op's static shape
+    (M tokens, N rows, K columns, group) and the target's instruction set,
+    over the rows on the runtime's thread pool (docs/kernels.md).
+
+    The kernel is a private function
+    `@trt_ternary_<isa>_m<M>_n<N>_k<K>_g<group>(packed, meta, xq, xmeta, y,
+    row_begin, row_end)` over `!llvm.ptr` and `i64`, built from `scf.for`,
+    LLVM loads, `llvm.intr.prefetch` 8 KiB ahead of the weight stream and
+    the ISA's dot product named explicitly:
+
+    | isa | instruction | intrinsic |
+    |---|---|---|
+    | `avx512-vnni` | vpdpbusd | `llvm.x86.avx512.vpdpbusd.512` |
+    | `avx2` | vpmaddubsw, vpmaddwd | `llvm.x86.avx2.pmadd.ub.sw`, `llvm.x86.avx2.pmadd.wd` |
+    | `neon-dotprod` | sdot | `llvm.aarch64.neon.sdot.v4i32.v16i8` |
+
+    Register tiles: a GEMV (M = 1) handles 4 rows at a time, a GEMM 4 (AVX2:
+    2) rows × 4 tokens (2 when the encoding has groups), with scalar tails.
+
+    The ISA comes from option `isa`, or else from the module's
+    `ternary.target` (lowering/Target.h); with no kernel ISA (`none`, e.g.
+    plain x86-64) the pass leaves the ops alone.
+
+    #### Input invariant
+    - Tensor-level IR (before bufferization); `ternary.packed_linear` ops
+      have static shapes.
+
+    #### Output IR
+    - No `ternary.packed_linear` remains (unless the ISA is `none`); one
+      kernel function per distinct shape; `bufferization.to_buffer`,
+      `memref.alloc` and `bufferization.to_tensor` around each call.
+  }];
+  let options = [
+    Option<"isaName", "isa", "std::string", /*default=*/"\"\"",
+           "Kernel ISA: avx512-vnni, avx2, neon-dotprod or none; empty: "
+           "from the module's ternary.target">,
+    Option<"minRowsPerThread", "min-rows-per-thread", "int64_t",
+           /*default=*/"64",
+           "Rows below which a layer runs on one thread">,
+  ];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::bufferization::BufferizationDialect",
+    "::mlir::func::FuncDialect",
+    "::mlir::LLVM::LLVMDialect",
+    "::mlir::memref::MemRefDialect",
+    "::mlir::scf::SCFDialect",
+    "::mlir::tensor::TensorDialect",
+    "::mlir::vector::VectorDialect",
+  ];
+}
+
 #endif // TERMINATOR_LOWERING_PASSES_TD

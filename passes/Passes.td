@@ -107,6 +107,47 @@ def TernaryTernarizePass : Pass<"ternary-ternarize", "ModuleOp"> {
   let dependentDialects = ["::mlir::ternary::TernaryDialect"];
 }
 
+def TernaryPackPass : Pass<"ternary-pack", "ModuleOp"> {
+  let summary = "Rewrite ternary codes into the micro-kernels' 2-bit layout";
+  let description = [{
+    Turns every `ternary.qlinear` with a `#ternary.ternary` encoding (f32
+    scales, `block` 0, 64, 128 or a multiple of 256) into a
+    `ternary.packed_linear` whose weights are in the layout of
+    docs/kernels.md: 2-bit codes c = T + 1, a 256-column block in 64 bytes
+    with byte j holding columns 256·b + 64·s + j in bits 2s..2s+1, and
+    f32 (α, μ − α) pairs per group. Other encodings (int8, float, blocks
+    the kernels do not support) are left to the reference lowering.
+
+    Archive weights are read from the module's `ternary.archive`; the packed
+    entries `KEY.packed` (i8 [N, Kp / 4]) and `KEY.meta` (f32 [N, G, 2]),
+    where KEY is the codes entry without its `.codes` suffix, go to
+    `output-archive` together with every other entry the module still uses.
+    Inline weights are packed inline. A weight shared by several functions
+    is packed once.
+
+    ```mlir
+    %y = ternary.qlinear %x, %codes scales %alpha
+           encoding(#ternary.ternary<>) : (tensor<1x300xf32>,
+           tensor<8x300xi8>, tensor<8x1xf32>) -> tensor<1x8xf32>
+    // becomes
+    %y = ternary.packed_linear %x, %packed, %meta {cols = 300 : i64, group = 0 : i64}
+           : (tensor<1x300xf32>, tensor<8x128xi8>, tensor<8x1x2xf32>) -> tensor<1x8xf32>
+    ```
+
+    #### Input invariant
+    - Codes are in {-1, 0, 1} (checked; an error names the layer).
+
+    #### Output IR
+    - No packable `ternary.qlinear` remains; the unpacked codes are unused.
+  }];
+  let options = [
+    Option<"outputArchive", "output-archive", "std::string",
+           /*default=*/"\"\"",
+           "Archive to write when the weights come from an archive">,
+  ];
+  let dependentDialects = ["::mlir::ternary::TernaryDialect"];
+}
+
 def TernaryInlineParamsPass : Pass<"ternary-inline-params", "ModuleOp"> {
   let summary = "Copy the archive entries a module uses into inline blobs";
   let description = [{

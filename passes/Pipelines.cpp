@@ -65,7 +65,8 @@ struct TernarizePipelineOptions
 
 void mlir::terminator::buildAotToLLVMPipeline(OpPassManager &pm) {
   const char *pipeline =
-      "ternary-params-to-arguments,convert-ternary-to-linalg,canonicalize,"
+      "ternary-params-to-arguments,convert-ternary-to-kernels,"
+      "convert-ternary-to-linalg,canonicalize,"
       "one-shot-bufferize{bufferize-function-boundaries "
       "function-boundary-type-conversion=identity-layout-map},"
       "buffer-results-to-out-params{hoist-static-allocs "
@@ -73,6 +74,7 @@ void mlir::terminator::buildAotToLLVMPipeline(OpPassManager &pm) {
       "buffer-deallocation-pipeline,canonicalize,"
       "convert-linalg-to-loops,convert-scf-to-cf,"
       "expand-strided-metadata,lower-affine,finalize-memref-to-llvm,"
+      "convert-vector-to-llvm,"
       "convert-math-to-libm,convert-math-to-llvm,convert-arith-to-llvm,"
       "convert-index-to-llvm,convert-func-to-llvm,convert-cf-to-llvm,"
       "reconcile-unrealized-casts";

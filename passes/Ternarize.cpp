@@ -103,23 +103,15 @@ Value TernaryTernarizePass::makeWeight(OpBuilder &b, Location loc,
                                        RankedTensorType type, StringRef key,
                                        ArrayRef<char> bytes, trt_dtype dtype,
                                        bool toArchive) {
-  if (!toArchive) {
-    auto blob =
-        HeapAsmResourceBlob::allocateAndCopyWithAlign(bytes, alignof(float));
-    auto attr = DenseResourceElementsAttr::get(type, key, std::move(blob));
-    return WeightOp::create(b, loc, cast<TypedAttr>(attr));
-  }
-  char err[TRT_ERROR_MESSAGE_SIZE];
-  SmallVector<uint64_t> dims(type.getShape().begin(), type.getShape().end());
-  if (trt_writer_add(writer, key.str().c_str(), dtype, uint32_t(dims.size()),
-                     dims.data(), bytes.data(), bytes.size(), err,
-                     sizeof(err)) != TRT_OK) {
-    emitError(loc, "ternary-ternarize: cannot write ")
-        << outputArchive << ": " << err;
+  Value v = makeWeightValue(b, loc, type, key, bytes, dtype,
+                            toArchive ? writer : nullptr, outputArchive,
+                            "ternary-ternarize");
+  if (!v) {
     writeFailed = true;
+    return WeightOp::create(
+        b, loc, cast<TypedAttr>(ParamAttr::get(b.getContext(), key, type)));
   }
-  return WeightOp::create(
-      b, loc, cast<TypedAttr>(ParamAttr::get(b.getContext(), key, type)));
+  return v;
 }
 
 LogicalResult TernaryTernarizePass::ternarize(LinearOp linear) {
@@ -372,30 +364,7 @@ void TernaryTernarizePass::runOnOperation() {
   if (!usesArchive)
     return;
 
-  // Carry over every other entry the module still uses.
-  llvm::StringSet<> written;
-  WalkResult copied = module.walk([&](WeightOp op) {
-    auto param = dyn_cast<ParamAttr>(op.getValue());
-    if (!param || !written.insert(param.getKey()).second)
-      return WalkResult::advance();
-    const trt_entry *entry = nullptr;
-    if (trt_archive_find(input, param.getKey().str().c_str(), &entry, err,
-                         sizeof(err)) == TRT_ERR_NOT_FOUND)
-      return WalkResult::advance(); // written by this pass
-    if (!entry || trt_writer_add(writer, entry->name, entry->dtype, entry->rank,
-                                 entry->dims, entry->data, entry->nbytes, err,
-                                 sizeof(err)) != TRT_OK) {
-      op.emitOpError("cannot copy archive entry: ") << err;
-      return WalkResult::interrupt();
-    }
-    return WalkResult::advance();
-  });
-  if (copied.wasInterrupted() ||
-      trt_writer_finish(writer, err, sizeof(err)) != TRT_OK) {
-    if (!copied.wasInterrupted())
-      module.emitError("ternary-ternarize: ") << err;
+  if (failed(finishArchive(module, input, writer, outputArchive,
+                           "ternary-ternarize")))
     return signalPassFailure();
-  }
-  module->setAttr(TernaryDialect::getArchiveAttrName(),
-                  StringAttr::get(module.getContext(), outputArchive));
 }

@@ -6,8 +6,10 @@
 
 #include "passes/WeightData.h"
 
+#include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/DialectResourceBlobManager.h"
+#include "llvm/ADT/StringSet.h"
 
 using namespace mlir;
 using namespace mlir::ternary;
@@ -77,4 +79,108 @@ FailureOr<solvers::MatrixView> mlir::ternary::readHessian(Operation *linear,
            << "]; the statistics were made for another model";
   return solvers::MatrixView{static_cast<const float *>(entry->data), cols,
                              cols};
+}
+
+FailureOr<ArrayRef<char>> mlir::ternary::readWeightBytes(
+    Operation *op, WeightOp weight, trt_archive *archive, StringRef archivePath,
+    trt_dtype dtype, SmallVectorImpl<char> &storage) {
+  RankedTensorType type = weight.getType();
+  Attribute value = weight.getValue();
+  if (auto param = dyn_cast<ParamAttr>(value)) {
+    char err[TRT_ERROR_MESSAGE_SIZE];
+    const trt_entry *entry = nullptr;
+    if (!archive)
+      return op->emitOpError("refers to archive entry '")
+             << param.getKey() << "', but no archive is open";
+    if (trt_archive_find(archive, param.getKey().str().c_str(), &entry, err,
+                         sizeof(err)) != TRT_OK)
+      return op->emitOpError() << err;
+    uint64_t elements = 1;
+    for (uint32_t d = 0; d < entry->rank; ++d)
+      elements *= entry->dims[d];
+    if (entry->dtype != dtype || elements != uint64_t(type.getNumElements()))
+      return op->emitOpError("archive entry '")
+             << param.getKey() << "' in " << archivePath << " is "
+             << trt_dtype_name(entry->dtype) << " with " << elements
+             << " elements, but the IR expects " << type;
+    return ArrayRef<char>(static_cast<const char *>(entry->data),
+                          size_t(entry->nbytes));
+  }
+  if (auto resource = dyn_cast<DenseResourceElementsAttr>(value)) {
+    AsmResourceBlob *blob = resource.getRawHandle().getBlob();
+    if (!blob)
+      return op->emitOpError("the dense_resource blob of a weight is missing");
+    ArrayRef<char> data = blob->getData();
+    storage.assign(data.begin(), data.end());
+    return ArrayRef<char>(storage.data(), storage.size());
+  }
+  if (auto dense = dyn_cast<DenseElementsAttr>(value)) {
+    int64_t width = (dense.getElementType().getIntOrFloatBitWidth() + 7) / 8;
+    storage.resize(size_t(type.getNumElements() * width));
+    if (dense.isSplat()) {
+      ArrayRef<char> one = dense.getRawData();
+      for (int64_t i = 0; i < type.getNumElements(); ++i)
+        std::copy(one.begin(), one.begin() + width,
+                  storage.begin() + i * width);
+    } else {
+      ArrayRef<char> raw = dense.getRawData();
+      storage.assign(raw.begin(), raw.end());
+    }
+    return ArrayRef<char>(storage.data(), storage.size());
+  }
+  return op->emitOpError("unsupported weight attribute ") << value;
+}
+
+Value mlir::ternary::makeWeightValue(OpBuilder &b, Location loc,
+                                     RankedTensorType type, StringRef key,
+                                     ArrayRef<char> bytes, trt_dtype dtype,
+                                     trt_writer *writer, StringRef archivePath,
+                                     StringRef pass) {
+  if (!writer) {
+    auto blob =
+        HeapAsmResourceBlob::allocateAndCopyWithAlign(bytes, alignof(float));
+    auto attr = DenseResourceElementsAttr::get(type, key, std::move(blob));
+    return WeightOp::create(b, loc, cast<TypedAttr>(attr));
+  }
+  char err[TRT_ERROR_MESSAGE_SIZE];
+  SmallVector<uint64_t> dims(type.getShape().begin(), type.getShape().end());
+  if (trt_writer_add(writer, key.str().c_str(), dtype, uint32_t(dims.size()),
+                     dims.data(), bytes.data(), bytes.size(), err,
+                     sizeof(err)) != TRT_OK) {
+    emitError(loc) << pass << ": cannot write " << archivePath << ": " << err;
+    return Value();
+  }
+  return WeightOp::create(
+      b, loc, cast<TypedAttr>(ParamAttr::get(b.getContext(), key, type)));
+}
+
+LogicalResult mlir::ternary::finishArchive(ModuleOp module, trt_archive *input,
+                                           trt_writer *writer,
+                                           StringRef outputPath,
+                                           StringRef pass) {
+  char err[TRT_ERROR_MESSAGE_SIZE];
+  llvm::StringSet<> written;
+  WalkResult copied = module.walk([&](WeightOp op) {
+    auto param = dyn_cast<ParamAttr>(op.getValue());
+    if (!param || !written.insert(param.getKey()).second)
+      return WalkResult::advance();
+    const trt_entry *entry = nullptr;
+    if (trt_archive_find(input, param.getKey().str().c_str(), &entry, err,
+                         sizeof(err)) == TRT_ERR_NOT_FOUND)
+      return WalkResult::advance(); // written by the pass
+    if (!entry || trt_writer_add(writer, entry->name, entry->dtype, entry->rank,
+                                 entry->dims, entry->data, entry->nbytes, err,
+                                 sizeof(err)) != TRT_OK) {
+      op.emitOpError("cannot copy archive entry: ") << err;
+      return WalkResult::interrupt();
+    }
+    return WalkResult::advance();
+  });
+  if (copied.wasInterrupted())
+    return failure();
+  if (trt_writer_finish(writer, err, sizeof(err)) != TRT_OK)
+    return module.emitError() << pass << ": " << err;
+  module->setAttr(TernaryDialect::getArchiveAttrName(),
+                  StringAttr::get(module.getContext(), outputPath));
+  return success();
 }

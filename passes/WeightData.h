@@ -13,6 +13,7 @@
 #include "passes/solvers/Ternary.h"
 #include "terminator/runtime.h"
 
+#include "mlir/IR/BuiltinOps.h"
 #include "llvm/ADT/SmallVector.h"
 
 namespace mlir::ternary {
@@ -28,6 +29,31 @@ readLinearWeight(LinearOp linear, trt_archive *archive, StringRef archivePath);
 /// missing entry, a wrong shape) are emitted on `op`.
 FailureOr<::terminator::solvers::MatrixView>
 readHessian(Operation *op, trt_archive *stats, StringRef key, int64_t cols);
+
+/// The bytes of `weight`'s value: the archive entry of a `#ternary.param`
+/// in `archive` (opened from `archivePath`; its dtype must be `dtype`), or
+/// the inline elements (copied into `storage`). Errors are emitted on `op`.
+FailureOr<ArrayRef<char>> readWeightBytes(Operation *op, WeightOp weight,
+                                          trt_archive *archive,
+                                          StringRef archivePath,
+                                          trt_dtype dtype,
+                                          SmallVectorImpl<char> &storage);
+
+/// A new `ternary.weight` of `type` holding `bytes`: the entry `key` added
+/// to `writer`, or inline (`dense_resource`) when `writer` is null. Returns
+/// null after emitting an error (naming `pass` and `archivePath`) when the
+/// entry cannot be written.
+Value makeWeightValue(OpBuilder &b, Location loc, RankedTensorType type,
+                      StringRef key, ArrayRef<char> bytes, trt_dtype dtype,
+                      trt_writer *writer, StringRef archivePath,
+                      StringRef pass);
+
+/// Copies every entry of `input` that `module` still refers to and that
+/// `writer` lacks, finishes `writer` and points the module's
+/// `ternary.archive` at `outputPath`.
+LogicalResult finishArchive(ModuleOp module, trt_archive *input,
+                            trt_writer *writer, StringRef outputPath,
+                            StringRef pass);
 
 } // namespace mlir::ternary
 

@@ -65,6 +65,15 @@ Value buildLinear(OpBuilder &b, Location loc, Value x, Value w, Value bias,
                 .getResult(0);
   if (!bias)
     return y;
+  return mlir::terminator::buildBiasAdd(b, loc, y, bias, resultType);
+}
+
+} // namespace
+
+Value mlir::terminator::buildBiasAdd(OpBuilder &b, Location loc, Value y,
+                                     Value bias, RankedTensorType resultType) {
+  MLIRContext *ctx = b.getContext();
+  Type elem = resultType.getElementType();
   int64_t outRank = resultType.getRank();
   SmallVector<AffineMap> biasMaps = {
       b.getMultiDimIdentityMap(outRank),
@@ -82,6 +91,8 @@ Value buildLinear(OpBuilder &b, Location loc, Value x, Value w, Value bias,
              })
       .getResult(0);
 }
+
+namespace {
 
 struct WeightToConstant : OpConversionPattern<WeightOp> {
   using OpConversionPattern::OpConversionPattern;

@@ -404,7 +404,7 @@ void usage(const trt_model_info *m, const char *prog, const std::string &cmd) {
         " only)\n\n"
         "options of every command:\n"
         "  --weights FILE  weight archive (default: %s next to the program)\n"
-        "  --threads N     worker threads (default 1)\n"
+        "  --threads N     threads of the ternary kernels (default 1)\n"
         "  --help          this text, or a command's\n",
         prog, m->model_name, m->target, m->weights_description,
         m->archive_name);
@@ -870,6 +870,7 @@ extern "C" int trt_program_main(const trt_model_info *m, int argc,
   std::string cpuError;
   if (!trt::checkCpu(m->cpu_features, cpuError))
     return fail(prog, cpuError);
+  trt_set_num_threads(o.threads);
 
   std::string weights = o.weights.empty()
                             ? programFolder(prog) + "/" + m->archive_name

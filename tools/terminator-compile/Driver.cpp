@@ -25,6 +25,8 @@
 #include "dialect/TernaryOps.h"
 #include "frontend/onnx/OnnxImporter.h"
 #include "lowering/Passes.h"
+#include "lowering/Target.h"
+#include "lowering/ToLLVM/EmitObject.h"
 #include "passes/Passes.h"
 #include "terminator/runtime.h"
 
@@ -290,6 +292,8 @@ struct Target {
   std::string name, triple, cpu, features;
   /// Features the program checks at start-up (runtime names).
   std::string required;
+  /// The lowering's view: every feature the CPU name implies as well.
+  TargetDescription description;
 };
 
 std::optional<Target> resolveTarget(const CompileOptions &options) {
@@ -330,6 +334,22 @@ std::optional<Target> resolveTarget(const CompileOptions &options) {
                "aarch64\n";
     return std::nullopt;
   }
+  // The kernels' ISA follows from the required features plus the explicit
+  // ones; the program then checks the kernels' features at start-up too.
+  SmallVector<std::string> flags;
+  for (StringRef f : llvm::split(t.required, ','))
+    if (!f.empty())
+      flags.push_back(("+" + f).str());
+  if (!t.features.empty())
+    flags.push_back(t.features);
+  t.description = {t.triple, t.cpu, llvm::join(flags, ",")};
+  std::vector<std::string> required;
+  for (StringRef list : {StringRef(t.required),
+                         kernelIsaRuntimeFeatures(t.description.kernelIsa())})
+    for (StringRef f : llvm::split(list, ','))
+      if (!f.empty() && !llvm::is_contained(required, f.str()))
+        required.push_back(f.str());
+  t.required = llvm::join(required, ",");
   return t;
 }
 
@@ -700,86 +720,14 @@ LogicalResult emitObject(ModuleOp module, ArrayRef<FunctionSignature> sigs,
   if (failed(addCallWrappers(*llvmModule, sigs)))
     return failure();
 
+  TargetDescription description{target.triple, target.cpu, target.features};
   std::string message;
-  llvm::Triple triple(target.triple);
-  const llvm::Target *llvmTarget =
-      llvm::TargetRegistry::lookupTarget(triple, message);
-  if (!llvmTarget) {
-    error() << "no LLVM backend for " << target.triple << ": " << message
-            << "\n";
+  llvm::raw_string_ostream os(message);
+  if (failed(emitObjectFile(*llvmModule, description, objectPath, saveTemps,
+                            os))) {
+    error() << message;
     return failure();
   }
-  llvm::TargetOptions to;
-  std::unique_ptr<llvm::TargetMachine> tm(llvmTarget->createTargetMachine(
-      triple, target.cpu, target.features, to, llvm::Reloc::PIC_, std::nullopt,
-      llvm::CodeGenOptLevel::Aggressive));
-  if (!tm) {
-    error() << "cannot create a target machine for " << target.triple << " cpu "
-            << target.cpu << "\n";
-    return failure();
-  }
-  llvmModule->setTargetTriple(triple);
-  llvmModule->setDataLayout(tm->createDataLayout());
-  for (llvm::Function &f : *llvmModule)
-    if (!f.isDeclaration()) {
-      f.addFnAttr("target-cpu", target.cpu);
-      if (!target.features.empty())
-        f.addFnAttr("target-features", target.features);
-    }
-  // Allow reassociation and contraction of floating-point arithmetic, so
-  // that reductions (dot products, sums) vectorize and use FMA. No other
-  // fast-math flag: the key mask relies on -inf.
-  for (llvm::Function &f : *llvmModule)
-    for (llvm::Instruction &inst : llvm::instructions(f))
-      if (isa<llvm::FPMathOperator>(inst)) {
-        inst.setHasAllowReassoc(true);
-        inst.setHasAllowContract(true);
-      }
-  if (llvm::verifyModule(*llvmModule, &llvm::errs())) {
-    error() << "internal: invalid LLVM IR\n";
-    return failure();
-  }
-
-  auto save = [&](StringRef name) {
-    if (saveTemps.empty())
-      return;
-    std::error_code ec;
-    llvm::raw_fd_ostream os((saveTemps + "/" + name).str(), ec);
-    if (!ec)
-      llvmModule->print(os, nullptr);
-  };
-  save("model-unoptimized.ll");
-
-  // -O2: on stories260K's prefill_512 (the reference loop code), `opt -O3`
-  // took 4.9 s against 2.5 s for -O2 (one run each, 2026-11-23).
-  llvm::LoopAnalysisManager lam;
-  llvm::FunctionAnalysisManager fam;
-  llvm::CGSCCAnalysisManager cgam;
-  llvm::ModuleAnalysisManager mam;
-  llvm::PassBuilder pb(tm.get());
-  pb.registerModuleAnalyses(mam);
-  pb.registerCGSCCAnalyses(cgam);
-  pb.registerFunctionAnalyses(fam);
-  pb.registerLoopAnalyses(lam);
-  pb.crossRegisterProxies(lam, fam, cgam, mam);
-  pb.buildPerModuleDefaultPipeline(llvm::OptimizationLevel::O2)
-      .run(*llvmModule, mam);
-
-  save("model.ll");
-
-  std::error_code ec;
-  llvm::raw_fd_ostream os(objectPath, ec, llvm::sys::fs::OF_None);
-  if (ec) {
-    error() << "cannot write " << objectPath << ": " << ec.message() << "\n";
-    return failure();
-  }
-  llvm::legacy::PassManager codegen;
-  if (tm->addPassesToEmitFile(codegen, os, nullptr,
-                              llvm::CodeGenFileType::ObjectFile)) {
-    error() << "the " << target.triple << " backend cannot emit objects\n";
-    return failure();
-  }
-  codegen.run(*llvmModule);
   return success();
 }
 
@@ -1012,6 +960,20 @@ LogicalResult buildProgram(MLIRContext &context, ModuleOp module,
     if (progress)
       progress->stage(what);
   };
+  target.description.attachTo(module);
+  bool ternary = false;
+  module.walk([&](ternary::QLinearOp) { ternary = true; });
+  if (ternary && target.description.kernelIsa() != KernelIsa::None) {
+    stage("packing ternary weights for the " +
+          kernelIsaName(target.description.kernelIsa()) + " kernels");
+    auto pm = PassManager::on<ModuleOp>(module->getContext());
+    std::string pipeline =
+        ("ternary-pack{output-archive=" + work + "/" + stem + "-packed.tpar}")
+            .str();
+    if (failed(parsePassPipeline(pipeline, pm, llvm::errs())) ||
+        failed(pm.run(module)))
+      return failure();
+  }
   stage("writing the weights");
   auto sigs = signatures(module, iface, specs);
   if (failed(sigs))
@@ -1078,9 +1040,12 @@ int mlir::terminator::compileModel(const CompileOptions &options) {
   llvm::SourceMgr sourceMgr;
   SourceMgrDiagnosticHandler handler(sourceMgr, &context);
 
-  Progress progress(options.calibTextPath.empty()
-                        ? 6
-                        : 6 + int(std::max<int64_t>(1, options.calibStages)));
+  bool packs =
+      options.ternarize && target->description.kernelIsa() != KernelIsa::None;
+  Progress progress((packs ? 7 : 6) +
+                    (options.calibTextPath.empty()
+                         ? 0
+                         : int(std::max<int64_t>(1, options.calibStages))));
   progress.stage("reading " + options.modelPath);
   FailureOr<OnnxModelInfo> info = describeOnnxModel(context, options.modelPath);
   if (failed(info))

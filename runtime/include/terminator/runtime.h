@@ -336,6 +336,42 @@ typedef struct trt_model_info {
 /// (`generate`, `perplexity`, `bench`), runs it and returns the exit code.
 int trt_program_main(const trt_model_info *model, int argc, char **argv);
 
+/*===----------------------------------------------------------------------===
+ * Support for the compiled ternary micro-kernels (docs/kernels.md)
+ *===----------------------------------------------------------------------===*/
+
+/// Quantizes \p rows activation vectors `x[rows][cols]` to int8 per token for
+/// the ternary kernels: scale = max|x| / 127, q = round(x / scale) in
+/// [-127, 127], columns `cols..padded_cols` zero. Writes `q[rows][padded_cols]`
+/// and `meta[rows][1 + G]` with G = ceil(padded_cols / group_cols):
+/// meta[r][0] = scale, meta[r][1 + g] = Σ q over columns
+/// [g·group_cols, (g+1)·group_cols), as float (exact below 2^24).
+void trt_quantize_act(const float *x, int64_t rows, int64_t cols,
+                      int64_t padded_cols, int64_t group_cols, int8_t *q,
+                      float *meta);
+
+/// A compiled kernel: rows [row_begin, row_end) of y = x · Ŵᵀ for all
+/// tokens, from the packed weights, their (α, μ − α) groups and the
+/// quantized activations of `trt_quantize_act`.
+typedef void (*trt_rows_fn)(const void *packed, const void *meta,
+                            const void *xq, const void *xmeta, float *y,
+                            int64_t row_begin, int64_t row_end);
+
+/// Runs \p fn over rows [0, rows) on the thread pool: one contiguous range
+/// per thread, each a multiple of \p row_align rows but the last. Small
+/// work (under \p min_rows_per_thread per thread) stays on the caller.
+void trt_parallel_rows(trt_rows_fn fn, const void *packed, const void *meta,
+                       const void *xq, const void *xmeta, float *y,
+                       int64_t rows, int64_t row_align,
+                       int64_t min_rows_per_thread);
+
+/// Sets the number of threads of the pool (1 = the caller alone; the
+/// default). Threads are started on first use and kept.
+void trt_set_num_threads(int32_t threads);
+
+/// The number of threads the pool uses.
+int32_t trt_num_threads(void);
+
 #ifdef __cplusplus
 } /* extern "C" */
 #endif

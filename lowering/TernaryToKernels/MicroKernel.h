@@ -1,0 +1,52 @@
+//===- MicroKernel.h - per-ISA pieces of the ternary kernels ----*- C++ -*-===//
+//
+// Part of TerMinator. The ternary GEMV/GEMM emitter (TernaryToKernels.cpp)
+// is written once; what differs per instruction set is the vector width,
+// the register tiling and the 8-bit dot product, which each ISA (X86/,
+// Arm/) provides through this interface with its intrinsics named
+// explicitly (llvm.call_intrinsic), because generic vector code does not
+// become vpdpbusd or sdot (docs/kernels.md).
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef TERMINATOR_LOWERING_TERNARYTOKERNELS_MICROKERNEL_H
+#define TERMINATOR_LOWERING_TERNARYTOKERNELS_MICROKERNEL_H
+
+#include "lowering/Target.h"
+
+#include "mlir/IR/Builders.h"
+
+#include <memory>
+
+namespace mlir::terminator {
+
+/// The ISA-specific part of a ternary micro-kernel.
+class MicroKernelIsa {
+public:
+  virtual ~MicroKernelIsa() = default;
+  virtual KernelIsa isa() const = 0;
+  /// Bytes of one vector register (64, 32, 16); it divides 64.
+  virtual int64_t vectorBytes() const = 0;
+  /// `acc` (vector<vectorBytes/4 x i32>) plus the dot products of each 4
+  /// consecutive bytes of `codes` (unsigned, 0..2) and `q` (signed int8),
+  /// both vector<vectorBytes x i8>.
+  virtual Value dot(OpBuilder &b, Location loc, Value acc, Value codes,
+                    Value q) const = 0;
+  /// Rows and tokens per register tile of a GEMV (one token) and a GEMM.
+  virtual int64_t gemvRows() const { return 4; }
+  virtual int64_t gemmRows() const { return 4; }
+  virtual int64_t gemmTokens() const { return 4; }
+  /// Bytes ahead of the current weight load that a GEMV prefetches.
+  virtual int64_t prefetchDistance() const { return 8192; }
+};
+
+std::unique_ptr<MicroKernelIsa> createX86Avx2MicroKernel();
+std::unique_ptr<MicroKernelIsa> createX86Avx512VnniMicroKernel();
+std::unique_ptr<MicroKernelIsa> createArmNeonDotMicroKernel();
+
+/// The micro-kernel of `isa`; null for KernelIsa::None.
+std::unique_ptr<MicroKernelIsa> createMicroKernel(KernelIsa isa);
+
+} // namespace mlir::terminator
+
+#endif // TERMINATOR_LOWERING_TERNARYTOKERNELS_MICROKERNEL_H

@@ -1,0 +1,480 @@
+//===- TernaryToKernels.cpp - packed ternary layers to micro-kernels ------===//
+//
+// Part of TerMinator. Emits one ternary GEMV/GEMM micro-kernel per static
+// shape and target ISA (the ISA's dot product comes from MicroKernel.h) and
+// replaces each `ternary.packed_linear` with a call to the runtime, which
+// quantizes the activations and runs the kernel over the rows in parallel.
+// The layout and the arithmetic are in docs/kernels.md.
+//
+//===----------------------------------------------------------------------===//
+
+#include "dialect/TernaryOps.h"
+#include "lowering/Passes.h"
+#include "lowering/TernaryToKernels/MicroKernel.h"
+
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/BuiltinAttributes.h"
+#include "llvm/Support/FormatVariadic.h"
+
+#define DEBUG_TYPE "convert-ternary-to-kernels"
+
+namespace mlir::terminator {
+#define GEN_PASS_DEF_CONVERTTERNARYTOKERNELSPASS
+#include "lowering/Passes.h.inc"
+} // namespace mlir::terminator
+
+using namespace mlir;
+using namespace mlir::terminator;
+using ternary::PackedLinearOp;
+
+std::unique_ptr<MicroKernelIsa>
+mlir::terminator::createMicroKernel(KernelIsa isa) {
+  switch (isa) {
+  case KernelIsa::X86Avx2:
+    return createX86Avx2MicroKernel();
+  case KernelIsa::X86Avx512Vnni:
+    return createX86Avx512VnniMicroKernel();
+  case KernelIsa::ArmNeonDot:
+    return createArmNeonDotMicroKernel();
+  case KernelIsa::None:
+    break;
+  }
+  return nullptr;
+}
+
+namespace {
+
+/// The static problem of one kernel: y[M, N] = x[M, K] · Ŵ[N, K]ᵀ with
+/// (α, μ − α) per `group` columns (0: per row).
+struct KernelShape {
+  int64_t m, n, k, group;
+};
+
+/// Builds the body of one kernel function. Arguments: packed codes, meta,
+/// quantized activations, activation meta, y (all !llvm.ptr) and the row
+/// range [r0, r1) (i64).
+class KernelEmitter {
+public:
+  KernelEmitter(OpBuilder &b, Location loc, const MicroKernelIsa &isa,
+                KernelShape s, ValueRange args)
+      : b(b), loc(loc), isa(isa), s(s), packed(args[0]), meta(args[1]),
+        xq(args[2]), xmeta(args[3]), y(args[4]) {
+    kp = PackedLinearOp::paddedCols(s.k);
+    rowBytes = kp / 4;
+    blocks = kp / PackedLinearOp::kBlockCols;
+    groupCols = PackedLinearOp::groupCols(s.k, s.group);
+    groups = PackedLinearOp::groupsPerRow(s.k, s.group);
+    vbytes = isa.vectorBytes();
+    lanes = vbytes / 4;
+    MLIRContext *ctx = b.getContext();
+    i8 = b.getI8Type();
+    i64 = b.getI64Type();
+    f32 = b.getF32Type();
+    ptr = LLVM::LLVMPointerType::get(ctx);
+    vI8 = VectorType::get({vbytes}, i8);
+    vI32 = VectorType::get({lanes}, b.getI32Type());
+    vF32 = VectorType::get({lanes}, f32);
+  }
+
+  /// Rows [r0, r1): full tiles of R rows, then single rows.
+  void emit(Value r0, Value r1) {
+    int64_t rows = s.m == 1 ? isa.gemvRows() : isa.gemmRows();
+    Value len = arith::SubIOp::create(b, loc, r1, r0);
+    Value full = mul(arith::DivSIOp::create(b, loc, len, c(rows)), c(rows));
+    Value mainEnd = add(r0, full);
+    forLoop(r0, mainEnd, rows, [&](Value n) { emitRows(n, rows); });
+    if (rows > 1)
+      forLoop(mainEnd, r1, 1, [&](Value n) { emitRows(n, 1); });
+  }
+
+private:
+  Value c(int64_t v) {
+    return arith::ConstantOp::create(b, loc, b.getI64IntegerAttr(v));
+  }
+  Value add(Value x, Value y) { return arith::AddIOp::create(b, loc, x, y); }
+  Value mul(Value x, Value y) { return arith::MulIOp::create(b, loc, x, y); }
+  Value add(Value x, int64_t v) { return v == 0 ? x : add(x, c(v)); }
+  Value mul(Value x, int64_t v) { return v == 1 ? x : mul(x, c(v)); }
+  Value gep(Value base, Type elem, Value index) {
+    return LLVM::GEPOp::create(b, loc, ptr, elem, base, ValueRange{index});
+  }
+  Value load(Type type, Value base, Type elem, Value index) {
+    return LLVM::LoadOp::create(b, loc, type, gep(base, elem, index),
+                                /*alignment=*/1);
+  }
+  Value splat(Type vectorType, Attribute value) {
+    return arith::ConstantOp::create(
+        b, loc, DenseElementsAttr::get(cast<ShapedType>(vectorType), value));
+  }
+
+  /// for (iv = lb; iv < ub; iv += step) body(iv), with no loop-carried values.
+  void forLoop(Value lb, Value ub, int64_t step,
+               llvm::function_ref<void(Value)> body) {
+    auto loop = scf::ForOp::create(b, loc, lb, ub, c(step));
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(loop.getBody());
+    body(loop.getInductionVar());
+  }
+
+  /// Loop with carried values: `body(iv, carried)` returns the next ones.
+  SmallVector<Value>
+  forLoop(Value lb, Value ub, int64_t step, ValueRange init,
+          llvm::function_ref<SmallVector<Value>(Value, ValueRange)> body) {
+    auto loop = scf::ForOp::create(b, loc, lb, ub, c(step), init);
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(loop.getBody());
+    SmallVector<Value> next =
+        body(loop.getInductionVar(), loop.getRegionIterArgs());
+    scf::YieldOp::create(b, loc, next);
+    return SmallVector<Value>(loop.getResults());
+  }
+
+  /// All tokens of rows [n, n + rows): tiles of T tokens, then the rest.
+  void emitRows(Value n, int64_t rows) {
+    int64_t tokens = 1;
+    if (s.m > 1)
+      tokens =
+          std::min(s.m, groupCols < kp ? std::min<int64_t>(2, isa.gemmTokens())
+                                       : isa.gemmTokens());
+    int64_t full = s.m / tokens * tokens;
+    if (full == tokens)
+      emitTile(n, rows, c(0), tokens);
+    else if (full > 0)
+      forLoop(c(0), c(full), tokens,
+              [&](Value m) { emitTile(n, rows, m, tokens); });
+    if (full < s.m)
+      emitTile(n, rows, c(full), s.m - full);
+  }
+
+  /// The 8-bit dot products of one 64-column slab `slab` (0..3) of a block
+  /// for all rows and tokens of the tile; `w` holds the block's vectors.
+  void emitSlab(ArrayRef<Value> w, ArrayRef<Value> xrow, Value xOff,
+                int64_t slab, SmallVectorImpl<Value> &acc, int64_t rows,
+                int64_t tokens) {
+    int64_t perBlock = 64 / vbytes;
+    Value mask = splat(vI8, b.getI8IntegerAttr(3));
+    Value shift = splat(vI8, b.getI8IntegerAttr(int8_t(2 * slab)));
+    for (int64_t v = 0; v < perBlock; ++v) {
+      SmallVector<Value> codes;
+      for (int64_t r = 0; r < rows; ++r) {
+        Value bits = w[r * perBlock + v];
+        if (slab > 0)
+          bits = arith::ShRUIOp::create(b, loc, bits, shift);
+        codes.push_back(arith::AndIOp::create(b, loc, bits, mask));
+      }
+      for (int64_t t = 0; t < tokens; ++t) {
+        Value q = load(vI8, xrow[t], i8, add(xOff, slab * 64 + v * vbytes));
+        for (int64_t r = 0; r < rows; ++r)
+          acc[r * tokens + t] =
+              isa.dot(b, loc, acc[r * tokens + t], codes[r], q);
+      }
+    }
+  }
+
+  /// Loads the 64 bytes of block `blk` of every row of the tile and
+  /// prefetches the weight stream ahead.
+  SmallVector<Value> loadBlock(ArrayRef<Value> wrow, Value blk) {
+    int64_t perBlock = 64 / vbytes;
+    Value off = mul(blk, 64);
+    SmallVector<Value> w;
+    for (Value row : wrow) {
+      for (int64_t v = 0; v < perBlock; ++v)
+        w.push_back(load(vI8, row, i8, add(off, v * vbytes)));
+      LLVM::Prefetch::create(b, loc,
+                             gep(row, i8, add(off, isa.prefetchDistance())),
+                             /*rw=*/0, /*hint=*/3, /*cache=*/1);
+    }
+    return w;
+  }
+
+  /// accf += α[n + r, g]·float(acci) for every row and token.
+  SmallVector<Value> flush(Value n, ArrayRef<Value> accf, ArrayRef<Value> acci,
+                           Value g, int64_t rows, int64_t tokens) {
+    SmallVector<Value> out(accf);
+    for (int64_t r = 0; r < rows; ++r) {
+      Value alpha =
+          load(f32, meta, f32, mul(add(mul(add(n, r), groups), g), 2));
+      Value alphas = vector::BroadcastOp::create(b, loc, vF32, alpha);
+      for (int64_t t = 0; t < tokens; ++t) {
+        Value f = arith::SIToFPOp::create(b, loc, vF32, acci[r * tokens + t]);
+        out[r * tokens + t] =
+            LLVM::FMAOp::create(b, loc, alphas, f, accf[r * tokens + t]);
+      }
+    }
+    return out;
+  }
+
+  /// One register tile: rows [n, n + rows) × tokens [m, m + tokens).
+  void emitTile(Value n, int64_t rows, Value m, int64_t tokens) {
+    SmallVector<Value> wrow, xrow;
+    for (int64_t r = 0; r < rows; ++r)
+      wrow.push_back(gep(packed, i8, mul(add(n, r), rowBytes)));
+    for (int64_t t = 0; t < tokens; ++t)
+      xrow.push_back(gep(xq, i8, mul(add(m, t), kp)));
+    int64_t tile = rows * tokens;
+    Value zeroI = splat(vI32, b.getI32IntegerAttr(0));
+    Value zeroF = splat(vF32, b.getF32FloatAttr(0.0f));
+    SmallVector<Value> accf(tile, zeroF);
+    SmallVector<Value> zerosI(tile, zeroI);
+
+    if (groupCols >= PackedLinearOp::kBlockCols) {
+      // Groups of whole blocks: int32 sums over a group's blocks, then one
+      // scaled float update per group.
+      int64_t perGroup = groupCols / PackedLinearOp::kBlockCols;
+      accf =
+          forLoop(c(0), c(groups), 1, accf, [&](Value g, ValueRange carried) {
+            Value begin = mul(g, perGroup);
+            Value end =
+                arith::MinSIOp::create(b, loc, c(blocks), add(begin, perGroup));
+            SmallVector<Value> acci =
+                forLoop(begin, end, 1, zerosI, [&](Value blk, ValueRange sums) {
+                  SmallVector<Value> w = loadBlock(wrow, blk);
+                  SmallVector<Value> acc(sums);
+                  Value xOff = mul(blk, PackedLinearOp::kBlockCols);
+                  for (int64_t slab = 0; slab < 4; ++slab)
+                    emitSlab(w, xrow, xOff, slab, acc, rows, tokens);
+                  return acc;
+                });
+            SmallVector<Value> prev(carried);
+            return flush(n, prev, acci, g, rows, tokens);
+          });
+    } else {
+      // Groups of 64 or 128 columns: 4 or 2 groups per block.
+      int64_t slabsPerGroup = groupCols / 64;
+      int64_t groupsPerBlock = 4 / slabsPerGroup;
+      accf =
+          forLoop(c(0), c(blocks), 1, accf, [&](Value blk, ValueRange carried) {
+            SmallVector<Value> w = loadBlock(wrow, blk);
+            SmallVector<Value> out(carried), acc(zerosI);
+            Value xOff = mul(blk, PackedLinearOp::kBlockCols);
+            for (int64_t slab = 0; slab < 4; ++slab) {
+              emitSlab(w, xrow, xOff, slab, acc, rows, tokens);
+              if ((slab + 1) % slabsPerGroup != 0)
+                continue;
+              Value g = add(mul(blk, groupsPerBlock), slab / slabsPerGroup);
+              out = flush(n, out, acc, g, rows, tokens);
+              acc.assign(tile, zeroI);
+            }
+            return out;
+          });
+    }
+
+    // The offset terms Σ_g (μ − α)[n, g]·Σq[m, g], then the result.
+    int64_t xStride = 1 + groups;
+    Value zero = arith::ConstantOp::create(b, loc, b.getF32FloatAttr(0.0f));
+    SmallVector<Value> offsets = forLoop(
+        c(0), c(groups), 1, SmallVector<Value>(tile, zero),
+        [&](Value g, ValueRange carried) {
+          SmallVector<Value> out(carried);
+          for (int64_t r = 0; r < rows; ++r) {
+            Value beta = load(f32, meta, f32,
+                              add(mul(add(mul(add(n, r), groups), g), 2), 1));
+            for (int64_t t = 0; t < tokens; ++t) {
+              Value sum = load(f32, xmeta, f32,
+                               add(add(mul(add(m, t), xStride), g), 1));
+              out[r * tokens + t] =
+                  LLVM::FMAOp::create(b, loc, beta, sum, out[r * tokens + t]);
+            }
+          }
+          return out;
+        });
+    auto reassoc = LLVM::FastmathFlagsAttr::get(b.getContext(),
+                                                LLVM::FastmathFlags::reassoc);
+    for (int64_t t = 0; t < tokens; ++t) {
+      Value row = add(m, t);
+      Value scale = load(f32, xmeta, f32, mul(row, xStride));
+      for (int64_t r = 0; r < rows; ++r) {
+        Value dot = LLVM::vector_reduce_fadd::create(
+            b, loc, f32, zero, accf[r * tokens + t], reassoc);
+        Value sum = arith::AddFOp::create(b, loc, dot, offsets[r * tokens + t]);
+        Value out = arith::MulFOp::create(b, loc, scale, sum);
+        LLVM::StoreOp::create(b, loc, out,
+                              gep(y, f32, add(mul(row, s.n), add(n, r))));
+      }
+    }
+  }
+
+  OpBuilder &b;
+  Location loc;
+  const MicroKernelIsa &isa;
+  KernelShape s;
+  Value packed, meta, xq, xmeta, y;
+  int64_t kp, rowBytes, blocks, groupCols, groups, vbytes, lanes;
+  Type i8, i64, f32, ptr;
+  VectorType vI8, vI32, vF32;
+};
+
+std::string kernelName(const MicroKernelIsa &isa, KernelShape s) {
+  std::string name = kernelIsaName(isa.isa()).str();
+  std::replace(name.begin(), name.end(), '-', '_');
+  return llvm::formatv("trt_ternary_{0}_m{1}_n{2}_k{3}_g{4}", name, s.m, s.n,
+                       s.k, s.group)
+      .str();
+}
+
+/// The kernel for `s`, emitted into `module` on first use. It is an
+/// `llvm.func` (internal linkage) so that the buffer passes, which run on
+/// func.func, leave its pointer arithmetic and prefetches alone.
+LLVM::LLVMFuncOp getOrEmitKernel(ModuleOp module, const MicroKernelIsa &isa,
+                                 KernelShape s) {
+  std::string name = kernelName(isa, s);
+  if (auto f = module.lookupSymbol<LLVM::LLVMFuncOp>(name))
+    return f;
+  OpBuilder b(module.getContext());
+  b.setInsertionPointToEnd(module.getBody());
+  Location loc = module.getLoc();
+  Type ptr = LLVM::LLVMPointerType::get(b.getContext());
+  Type i64 = b.getI64Type();
+  auto type =
+      LLVM::LLVMFunctionType::get(LLVM::LLVMVoidType::get(b.getContext()),
+                                  {ptr, ptr, ptr, ptr, ptr, i64, i64});
+  auto func =
+      LLVM::LLVMFuncOp::create(b, loc, name, type, LLVM::Linkage::Internal);
+  Block *entry = func.addEntryBlock(b);
+  b.setInsertionPointToStart(entry);
+  KernelEmitter emitter(b, loc, isa, s, entry->getArguments());
+  emitter.emit(entry->getArgument(5), entry->getArgument(6));
+  LLVM::ReturnOp::create(b, loc, ValueRange{});
+  return func;
+}
+
+/// `func.func private @trt_ternary_linear(...)` with its C interface: the
+/// runtime entry that quantizes and runs a kernel over the rows.
+func::FuncOp getOrDeclareRuntime(ModuleOp module) {
+  static constexpr StringLiteral name = "trt_ternary_linear";
+  if (auto f = module.lookupSymbol<func::FuncOp>(name))
+    return f;
+  OpBuilder b(module.getContext());
+  b.setInsertionPointToStart(module.getBody());
+  int64_t dyn = ShapedType::kDynamic;
+  auto f32 = MemRefType::get({dyn, dyn}, b.getF32Type());
+  auto i8 = MemRefType::get({dyn, dyn}, b.getI8Type());
+  Type i64 = b.getI64Type();
+  Type fn = LLVM::LLVMPointerType::get(b.getContext());
+  auto func = func::FuncOp::create(
+      b, module.getLoc(), name,
+      b.getFunctionType({fn, f32, i8, f32, f32, i64, i64, i64, i64}, {}));
+  func.setPrivate();
+  func->setAttr("llvm.emit_c_interface", b.getUnitAttr());
+  return func;
+}
+
+/// `tensor` [..., K] as a read-only rank-2 memref [rows, K] of dynamic sizes.
+Value asDynamicMatrix(OpBuilder &b, Location loc, Value tensor) {
+  auto type = cast<RankedTensorType>(tensor.getType());
+  if (type.getRank() != 2) {
+    SmallVector<ReassociationIndices> groups(2);
+    for (int64_t d = 0; d + 1 < type.getRank(); ++d)
+      groups[0].push_back(d);
+    groups[1].push_back(type.getRank() - 1);
+    tensor = tensor::CollapseShapeOp::create(b, loc, tensor, groups);
+    type = cast<RankedTensorType>(tensor.getType());
+  }
+  auto memrefType = MemRefType::get(type.getShape(), type.getElementType());
+  auto buffer =
+      bufferization::ToBufferOp::create(b, loc, memrefType, tensor, true);
+  int64_t dyn = ShapedType::kDynamic;
+  return memref::CastOp::create(
+      b, loc, MemRefType::get({dyn, dyn}, type.getElementType()), buffer);
+}
+
+LogicalResult lowerPackedLinear(PackedLinearOp op, const MicroKernelIsa &isa,
+                                int64_t minRowsPerThread) {
+  RankedTensorType inType = op.getInput().getType();
+  RankedTensorType outType = op.getType();
+  if (!inType.hasStaticShape() || !outType.hasStaticShape() ||
+      !op.getPacked().getType().hasStaticShape())
+    return op.emitOpError("needs static shapes for the kernel lowering, but "
+                          "got ")
+           << inType << " -> " << outType;
+  int64_t cols = int64_t(op.getCols());
+  KernelShape s{inType.getNumElements() / cols,
+                op.getPacked().getType().getDimSize(0), cols,
+                int64_t(op.getGroup())};
+  auto module = op->getParentOfType<ModuleOp>();
+  LLVM::LLVMFuncOp kernel = getOrEmitKernel(module, isa, s);
+  func::FuncOp runtime = getOrDeclareRuntime(module);
+
+  OpBuilder b(op);
+  Location loc = op.getLoc();
+  // The meta tensor [N, G, 2] always collapses its last two dimensions.
+  auto collapseMeta = [&](Value meta) {
+    auto t = cast<RankedTensorType>(meta.getType());
+    Value flat = tensor::CollapseShapeOp::create(
+        b, loc, meta, SmallVector<ReassociationIndices>{{0}, {1, 2}});
+    auto ft = cast<RankedTensorType>(flat.getType());
+    auto buffer = bufferization::ToBufferOp::create(
+        b, loc, MemRefType::get(ft.getShape(), t.getElementType()), flat, true);
+    int64_t dyn = ShapedType::kDynamic;
+    return memref::CastOp::create(
+               b, loc, MemRefType::get({dyn, dyn}, t.getElementType()), buffer)
+        .getResult();
+  };
+  Value x = asDynamicMatrix(b, loc, op.getInput());
+  Value packed = asDynamicMatrix(b, loc, op.getPacked());
+  Value meta = collapseMeta(op.getMeta());
+  auto yType = MemRefType::get({s.m, s.n}, b.getF32Type());
+  Value yBuffer =
+      memref::AllocOp::create(b, loc, yType, b.getI64IntegerAttr(64));
+  int64_t dyn = ShapedType::kDynamic;
+  Value yArg = memref::CastOp::create(
+      b, loc, MemRefType::get({dyn, dyn}, b.getF32Type()), yBuffer);
+  Value fn = LLVM::AddressOfOp::create(b, loc, kernel);
+  auto c = [&](int64_t v) {
+    return arith::ConstantOp::create(b, loc, b.getI64IntegerAttr(v))
+        .getResult();
+  };
+  int64_t rowAlign = s.m == 1 ? isa.gemvRows() : isa.gemmRows();
+  func::CallOp::create(b, loc, runtime,
+                       ValueRange{fn, x, packed, meta, yArg,
+                                  c(PackedLinearOp::paddedCols(s.k)),
+                                  c(PackedLinearOp::groupCols(s.k, s.group)),
+                                  c(rowAlign), c(minRowsPerThread)});
+  Value y = bufferization::ToTensorOp::create(
+      b, loc, RankedTensorType::get({s.m, s.n}, b.getF32Type()), yBuffer,
+      /*restrict=*/true, /*writable=*/true);
+  if (outType.getRank() != 2) {
+    SmallVector<ReassociationIndices> groups(2);
+    for (int64_t d = 0; d + 1 < outType.getRank(); ++d)
+      groups[0].push_back(d);
+    groups[1].push_back(outType.getRank() - 1);
+    y = tensor::ExpandShapeOp::create(b, loc, outType, y, groups);
+  }
+  if (op.getBias())
+    y = buildBiasAdd(b, loc, y, op.getBias(), outType);
+  op.replaceAllUsesWith(y);
+  op.erase();
+  return success();
+}
+
+struct ConvertTernaryToKernelsPass
+    : mlir::terminator::impl::ConvertTernaryToKernelsPassBase<
+          ConvertTernaryToKernelsPass> {
+  using Base::Base;
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    KernelIsa isa = KernelIsa::None;
+    if (!isaName.empty()) {
+      std::optional<KernelIsa> parsed = parseKernelIsa(isaName);
+      if (!parsed) {
+        module.emitError("convert-ternary-to-kernels: unknown isa '")
+            << isaName << "'; expected avx512-vnni, avx2, neon-dotprod or none";
+        return signalPassFailure();
+      }
+      isa = *parsed;
+    } else if (std::optional<TargetDescription> target =
+                   TargetDescription::fromModule(module)) {
+      isa = target->kernelIsa();
+    }
+    std::unique_ptr<MicroKernelIsa> kernels = createMicroKernel(isa);
+    if (!kernels)
+      return;
+    SmallVector<PackedLinearOp> ops;
+    module.walk([&](PackedLinearOp op) { ops.push_back(op); });
+    for (PackedLinearOp op : ops)
+      if (failed(lowerPackedLinear(op, *kernels, minRowsPerThread)))
+        return signalPassFailure();
+  }
+};
+
+} // namespace

@@ -1,0 +1,213 @@
+//===- Pack.cpp - the ternary-pack pass -----------------------------------===//
+//
+// Part of TerMinator. Rewrites ternary codes into the 2-bit layout that the
+// micro-kernels read (docs/kernels.md); the layout is defined once, by
+// ternary::PackedLinearOp, and this pass and the kernels both follow it.
+//
+//===----------------------------------------------------------------------===//
+
+#include "dialect/TernaryOps.h"
+#include "passes/Passes.h"
+#include "passes/WeightData.h"
+#include "terminator/runtime.h"
+
+#include "mlir/IR/Builders.h"
+#include "llvm/ADT/ScopeExit.h"
+#include "llvm/ADT/StringMap.h"
+
+#define DEBUG_TYPE "ternary-pack"
+
+namespace mlir::ternary {
+#define GEN_PASS_DEF_TERNARYPACKPASS
+#include "passes/Passes.h.inc"
+
+namespace {
+struct TernaryPackPass : impl::TernaryPackPassBase<TernaryPackPass> {
+  using Base::Base;
+  void runOnOperation() override;
+
+private:
+  LogicalResult pack(QLinearOp op);
+
+  /// The packed entries of an archive weight, by codes entry name.
+  struct Packed {
+    RankedTensorType packedType, metaType;
+    std::string packedKey, metaKey;
+  };
+  llvm::StringMap<Packed> done;
+  trt_archive *input = nullptr;
+  trt_writer *writer = nullptr;
+  std::string inputPath;
+};
+} // namespace
+} // namespace mlir::ternary
+
+using namespace mlir;
+using namespace mlir::ternary;
+
+/// Whether the kernels can run `op`.
+static bool isPackable(QLinearOp op) {
+  auto encoding = dyn_cast<TernaryEncodingAttr>(op.getEncoding());
+  return encoding && encoding.getScale().isF32() &&
+         PackedLinearOp::isSupportedGroup(encoding.getBlock()) &&
+         op.getCodes().getDefiningOp<WeightOp>() &&
+         (!op.getScales() || op.getScales().getDefiningOp<WeightOp>()) &&
+         (!op.getOffsets() || op.getOffsets().getDefiningOp<WeightOp>());
+}
+
+LogicalResult TernaryPackPass::pack(QLinearOp op) {
+  auto encoding = cast<TernaryEncodingAttr>(op.getEncoding());
+  auto codesOp = op.getCodes().getDefiningOp<WeightOp>();
+  RankedTensorType codesType = codesOp.getType();
+  int64_t n = codesType.getDimSize(0), k = codesType.getDimSize(1);
+  int64_t group = encoding.getBlock();
+  int64_t kp = PackedLinearOp::paddedCols(k);
+  int64_t groups = PackedLinearOp::groupsPerRow(k, group);
+  int64_t srcGroups = encoding.getGroupsPerRow(k);
+  OpBuilder b(op);
+  Location loc = op.getLoc();
+  auto packedType = RankedTensorType::get({n, kp / 4}, b.getI8Type());
+  auto metaType = RankedTensorType::get({n, groups, 2}, b.getF32Type());
+  auto param = dyn_cast<ParamAttr>(codesOp.getValue());
+
+  auto replace = [&](Value packed, Value meta) {
+    auto packedOp = PackedLinearOp::create(
+        b, loc, op.getType(), op.getInput(), packed, meta, op.getBias(),
+        b.getI64IntegerAttr(k), b.getI64IntegerAttr(group));
+    op.replaceAllUsesWith(packedOp.getResult());
+    SmallVector<Value> weights = {op.getCodes(), op.getScales(),
+                                  op.getOffsets()};
+    op.erase();
+    for (Value w : weights)
+      if (w && w.use_empty())
+        w.getDefiningOp()->erase();
+  };
+  auto paramWeight = [&](StringRef key, RankedTensorType type) -> Value {
+    return WeightOp::create(
+        b, loc, cast<TypedAttr>(ParamAttr::get(b.getContext(), key, type)));
+  };
+  if (param) {
+    auto it = done.find(param.getKey());
+    if (it != done.end()) {
+      replace(paramWeight(it->second.packedKey, it->second.packedType),
+              paramWeight(it->second.metaKey, it->second.metaType));
+      return success();
+    }
+  }
+
+  SmallVector<char> codesStore, scalesStore, offsetsStore;
+  FailureOr<ArrayRef<char>> codes =
+      readWeightBytes(op, codesOp, input, inputPath, TRT_DTYPE_I8, codesStore);
+  if (failed(codes))
+    return failure();
+  auto readMeta =
+      [&](Value v, SmallVectorImpl<char> &store) -> FailureOr<ArrayRef<float>> {
+    if (!v)
+      return ArrayRef<float>();
+    FailureOr<ArrayRef<char>> bytes =
+        readWeightBytes(op, v.getDefiningOp<WeightOp>(), input, inputPath,
+                        TRT_DTYPE_F32, store);
+    if (failed(bytes))
+      return failure();
+    return ArrayRef<float>(reinterpret_cast<const float *>(bytes->data()),
+                           bytes->size() / sizeof(float));
+  };
+  FailureOr<ArrayRef<float>> scales = readMeta(op.getScales(), scalesStore);
+  FailureOr<ArrayRef<float>> offsets = readMeta(op.getOffsets(), offsetsStore);
+  if (failed(scales) || failed(offsets))
+    return failure();
+
+  std::vector<uint8_t> packed(size_t(n * kp / 4), 0);
+  std::vector<float> meta(size_t(n * groups * 2), 0.0f);
+  const int8_t *t = reinterpret_cast<const int8_t *>(codes->data());
+  for (int64_t row = 0; row < n; ++row) {
+    uint8_t *dst = packed.data() + row * kp / 4;
+    for (int64_t col = 0; col < k; ++col) {
+      int8_t v = t[row * k + col];
+      if (v < -1 || v > 1)
+        return op.emitOpError("cannot be packed: code ")
+               << int(v) << " at [" << row << ", " << col
+               << "] is not in {-1, 0, 1}";
+      int64_t block = col / 256, slab = (col % 256) / 64, j = col % 64;
+      dst[block * 64 + j] |= uint8_t((v + 1) << (2 * slab));
+    }
+    for (int64_t g = 0; g < srcGroups; ++g) {
+      float alpha = scales->empty() ? 1.0f : (*scales)[row * srcGroups + g];
+      float mu = offsets->empty() ? 0.0f : (*offsets)[row * srcGroups + g];
+      meta[(row * groups + g) * 2] = alpha;
+      meta[(row * groups + g) * 2 + 1] = mu - alpha;
+    }
+  }
+
+  std::string base = param ? param.getKey().str() : std::string("packed");
+  if (StringRef(base).ends_with(".codes"))
+    base.resize(base.size() - 6);
+  ArrayRef<char> packedBytes(reinterpret_cast<const char *>(packed.data()),
+                             packed.size());
+  ArrayRef<char> metaBytes(reinterpret_cast<const char *>(meta.data()),
+                           meta.size() * sizeof(float));
+  trt_writer *to = param ? writer : nullptr;
+  Value packedValue =
+      makeWeightValue(b, loc, packedType, base + ".packed", packedBytes,
+                      TRT_DTYPE_I8, to, outputArchive, "ternary-pack");
+  Value metaValue =
+      makeWeightValue(b, loc, metaType, base + ".meta", metaBytes,
+                      TRT_DTYPE_F32, to, outputArchive, "ternary-pack");
+  if (!packedValue || !metaValue)
+    return failure();
+  if (param)
+    done[param.getKey()] =
+        Packed{packedType, metaType, base + ".packed", base + ".meta"};
+  replace(packedValue, metaValue);
+  return success();
+}
+
+void TernaryPackPass::runOnOperation() {
+  ModuleOp module = getOperation();
+  SmallVector<QLinearOp> ops;
+  bool usesArchive = false;
+  module.walk([&](QLinearOp op) {
+    if (!isPackable(op))
+      return;
+    ops.push_back(op);
+    auto codes = op.getCodes().getDefiningOp<WeightOp>();
+    usesArchive |= isa<ParamAttr>(codes.getValue());
+  });
+  if (ops.empty())
+    return;
+  char err[TRT_ERROR_MESSAGE_SIZE];
+  llvm::scope_exit cleanup([&] {
+    trt_writer_destroy(writer);
+    trt_archive_close(input);
+  });
+  if (usesArchive) {
+    auto attr =
+        module->getAttrOfType<StringAttr>(TernaryDialect::getArchiveAttrName());
+    if (!attr) {
+      module.emitError("ternary-pack: weights refer to the parameter "
+                       "archive, but the module has no ")
+          << TernaryDialect::getArchiveAttrName() << " attribute";
+      return signalPassFailure();
+    }
+    if (outputArchive.empty()) {
+      module.emitError("ternary-pack: weights come from the archive ")
+          << attr.getValue() << "; set output-archive=PATH for the packed "
+          << "weights";
+      return signalPassFailure();
+    }
+    inputPath = attr.str();
+    if (trt_archive_open(inputPath.c_str(), 0, &input, err, sizeof(err)) !=
+            TRT_OK ||
+        trt_writer_create(outputArchive.c_str(), &writer, err, sizeof(err)) !=
+            TRT_OK) {
+      module.emitError("ternary-pack: ") << err;
+      return signalPassFailure();
+    }
+  }
+  for (QLinearOp op : ops)
+    if (failed(pack(op)))
+      return signalPassFailure();
+  if (usesArchive && failed(finishArchive(module, input, writer, outputArchive,
+                                          "ternary-pack")))
+    return signalPassFailure();
+}
