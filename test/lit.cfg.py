@@ -18,6 +18,7 @@ config.test_exec_root = os.path.join(config.terminator_obj_root, "test")
 
 config.substitutions.append(("%PATH%", config.environment["PATH"]))
 config.substitutions.append(("%srcroot", config.terminator_src_root))
+config.substitutions.append(("%terminator_bin", config.terminator_tools_dir))
 # Python with the pinned PyPI packages (onnx, onnxruntime, numpy) that ./dev
 # installs into build/venv; the tests that need them use %python.
 venv_python = os.path.join(config.terminator_obj_root, "venv", "bin", "python")
@@ -40,7 +41,7 @@ llvm_config.use_default_substitutions()
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 tool_dirs = [config.terminator_tools_dir, config.llvm_tools_dir]
 tools = ["terminator-opt", "terminator-archive", "terminator-import",
-         "terminator-compile"]
+         "terminator-compile", "terminator-bench"]
 llvm_config.add_tool_substitutions(tools, tool_dirs)
 
 # aarch64: the cross-built runtime and qemu-aarch64 (./dev installs both).
@@ -49,3 +50,16 @@ if shutil.which("qemu-aarch64") and os.path.exists(
         os.path.join(config.terminator_obj_root, "runtime-aarch64",
                      "libterminator_rt.a")):
     config.available_features.add("aarch64-qemu")
+
+# x86 kernel ISAs this host runs (execution tests are gated on them; the
+# suite passes on a host without AVX-512).
+if os.path.exists("/proc/cpuinfo"):
+    flags = set()
+    for line in open("/proc/cpuinfo"):
+        if line.startswith("flags"):
+            flags.update(line.split(":", 1)[1].split())
+            break
+    if "avx2" in flags:
+        config.available_features.add("avx2")
+    if {"avx512f", "avx512bw", "avx512_vnni"} <= flags:
+        config.available_features.add("avx512vnni")

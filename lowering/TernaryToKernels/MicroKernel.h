@@ -14,7 +14,9 @@
 
 #include "lowering/Target.h"
 
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/IR/Builders.h"
+#include "mlir/IR/BuiltinOps.h"
 
 #include <memory>
 
@@ -46,6 +48,18 @@ std::unique_ptr<MicroKernelIsa> createArmNeonDotMicroKernel();
 
 /// The micro-kernel of `isa`; null for KernelIsa::None.
 std::unique_ptr<MicroKernelIsa> createMicroKernel(KernelIsa isa);
+
+/// Emits into `module` (once per shape) the kernel for y[M, N] = x[M, K] ·
+/// Ŵ[N, K]ᵀ with (α, μ − α) per `group` columns, as an `llvm.func` of
+/// `trt_rows_fn`'s signature (runtime.h) with internal linkage, and returns
+/// it. Its name is `trt_ternary_<isa>_m<M>_n<N>_k<K>_g<group>`.
+LLVM::LLVMFuncOp emitTernaryKernel(ModuleOp module, const MicroKernelIsa &isa,
+                                   int64_t m, int64_t n, int64_t k,
+                                   int64_t group);
+
+/// Rows per register tile of the kernel for `m` tokens; the runtime splits
+/// rows among threads in multiples of it.
+int64_t kernelRowTile(const MicroKernelIsa &isa, int64_t m);
 
 } // namespace mlir::terminator
 

@@ -78,7 +78,7 @@ public:
 
   /// Rows [r0, r1): full tiles of R rows, then single rows.
   void emit(Value r0, Value r1) {
-    int64_t rows = s.m == 1 ? isa.gemvRows() : isa.gemmRows();
+    int64_t rows = kernelRowTile(isa, s.m);
     Value len = arith::SubIOp::create(b, loc, r1, r0);
     Value full = mul(arith::DivSIOp::create(b, loc, len, c(rows)), c(rows));
     Value mainEnd = add(r0, full);
@@ -424,7 +424,7 @@ LogicalResult lowerPackedLinear(PackedLinearOp op, const MicroKernelIsa &isa,
     return arith::ConstantOp::create(b, loc, b.getI64IntegerAttr(v))
         .getResult();
   };
-  int64_t rowAlign = s.m == 1 ? isa.gemvRows() : isa.gemmRows();
+  int64_t rowAlign = kernelRowTile(isa, s.m);
   func::CallOp::create(b, loc, runtime,
                        ValueRange{fn, x, packed, meta, yArg,
                                   c(PackedLinearOp::paddedCols(s.k)),
@@ -446,6 +446,21 @@ LogicalResult lowerPackedLinear(PackedLinearOp op, const MicroKernelIsa &isa,
   op.erase();
   return success();
 }
+
+} // namespace
+
+LLVM::LLVMFuncOp mlir::terminator::emitTernaryKernel(ModuleOp module,
+                                                     const MicroKernelIsa &isa,
+                                                     int64_t m, int64_t n,
+                                                     int64_t k, int64_t group) {
+  return getOrEmitKernel(module, isa, KernelShape{m, n, k, group});
+}
+
+int64_t mlir::terminator::kernelRowTile(const MicroKernelIsa &isa, int64_t m) {
+  return m == 1 ? isa.gemvRows() : isa.gemmRows();
+}
+
+namespace {
 
 struct ConvertTernaryToKernelsPass
     : mlir::terminator::impl::ConvertTernaryToKernelsPassBase<

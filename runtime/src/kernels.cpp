@@ -55,15 +55,19 @@ namespace {
 class ThreadPool {
 public:
   static ThreadPool &get() {
-    static ThreadPool pool;
-    return pool;
+    // Never destroyed: workers may wait on its condition variable when the
+    // process exits, and glibc's pthread_cond_destroy waits for waiters.
+    static ThreadPool *pool = new ThreadPool();
+    return *pool;
   }
 
   void setThreads(int32_t n) {
     n = std::max<int32_t>(1, n);
     std::lock_guard<std::mutex> lock(startMutex);
     while (int32_t(workers.size()) + 1 < n)
-      workers.emplace_back([this, i = int32_t(workers.size()) + 1] { run(i); });
+      workers.emplace_back([this, i = int32_t(workers.size()) + 1,
+                            start = generation.load(
+                                std::memory_order_acquire)] { run(i, start); });
     threads = n;
   }
   int32_t numThreads() const { return threads; }
@@ -111,8 +115,9 @@ private:
       j.fn(j.packed, j.meta, j.xq, j.xmeta, j.y, begin, end);
   }
 
-  void run(int32_t index) {
-    uint64_t seen = generation.load(std::memory_order_acquire);
+  /// Worker `index`; `seen` is the job counter when it was created (a job
+  /// may start before the thread does).
+  void run(int32_t index, uint64_t seen) {
     for (;;) {
       uint64_t now = seen;
       for (int spin = 0; spin < 20000 && now == seen; ++spin) {
@@ -135,15 +140,10 @@ private:
   }
 
   ThreadPool() = default;
-  ~ThreadPool() {
-    // Workers block forever on exit; the process ends with them.
-    for (std::thread &t : workers)
-      t.detach();
-  }
 
   std::mutex startMutex, sleepMutex;
   std::condition_variable wake;
-  std::vector<std::thread> workers;
+  std::vector<std::thread> workers; // detached in spirit: never joined
   std::atomic<uint64_t> generation{0};
   std::atomic<int32_t> pending{0};
   std::atomic<int32_t> threads{1};

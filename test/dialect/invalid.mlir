@@ -354,3 +354,35 @@ func.func @quantize_scale_type(%x: tensor<3x8xf32>) {
   %q, %s = ternary.quantize_act %x : tensor<3x8xf32> -> tensor<3x8xi8>, tensor<3xf16>
   return
 }
+
+// -----
+
+func.func @packed_group(%x: tensor<1x300xf32>, %p: tensor<8x128xi8>, %m: tensor<8x1x2xf32>) {
+  // expected-error @+1 {{expects group 0, 64, 128 or a multiple of 256, but got 32}}
+  %y = ternary.packed_linear %x, %p, %m {cols = 300 : i64, group = 32 : i64} : (tensor<1x300xf32>, tensor<8x128xi8>, tensor<8x1x2xf32>) -> tensor<1x8xf32>
+  return
+}
+
+// -----
+
+func.func @packed_bytes(%x: tensor<1x300xf32>, %p: tensor<8x75xi8>, %m: tensor<8x1x2xf32>) {
+  // expected-error @+1 {{expects packed codes of shape [8, 128], but got [8, 75]}}
+  %y = ternary.packed_linear %x, %p, %m {cols = 300 : i64, group = 0 : i64} : (tensor<1x300xf32>, tensor<8x75xi8>, tensor<8x1x2xf32>) -> tensor<1x8xf32>
+  return
+}
+
+// -----
+
+func.func @packed_meta(%x: tensor<1x300xf32>, %p: tensor<8x128xi8>, %m: tensor<8x3x2xf32>) {
+  // expected-error @+1 {{expects meta of shape [8, 4, 2], but got [8, 3, 2]}}
+  %y = ternary.packed_linear %x, %p, %m {cols = 300 : i64, group = 128 : i64} : (tensor<1x300xf32>, tensor<8x128xi8>, tensor<8x3x2xf32>) -> tensor<1x8xf32>
+  return
+}
+
+// -----
+
+func.func @packed_input(%x: tensor<1x256xf32>, %p: tensor<8x128xi8>, %m: tensor<8x1x2xf32>) {
+  // expected-error @+1 {{expects an input with 300 features in its last dimension, but got shape [1, 256]}}
+  %y = ternary.packed_linear %x, %p, %m {cols = 300 : i64, group = 0 : i64} : (tensor<1x256xf32>, tensor<8x128xi8>, tensor<8x1x2xf32>) -> tensor<1x8xf32>
+  return
+}

@@ -130,3 +130,12 @@ func.func @quantize_act(%x: tensor<3x8xf32>) -> (tensor<3x8xi8>, tensor<3xf32>) 
   %q, %s = ternary.quantize_act %x : tensor<3x8xf32> -> tensor<3x8xi8>, tensor<3xf32>
   return %q, %s : tensor<3x8xi8>, tensor<3xf32>
 }
+
+// -----
+
+// CHECK-LABEL: func.func @packed_linear
+func.func @packed_linear(%x: tensor<2x3x300xf32>, %p: tensor<8x128xi8>, %m: tensor<8x4x2xf32>, %b: tensor<8xf32>) -> tensor<2x3x8xf32> {
+  // CHECK: ternary.packed_linear %{{.*}}, %{{.*}}, %{{.*}} bias %{{.*}} {cols = 300 : i64, group = 128 : i64} : (tensor<2x3x300xf32>, tensor<8x128xi8>, tensor<8x4x2xf32>, tensor<8xf32>) -> tensor<2x3x8xf32>
+  %y = ternary.packed_linear %x, %p, %m bias %b {cols = 300 : i64, group = 128 : i64} : (tensor<2x3x300xf32>, tensor<8x128xi8>, tensor<8x4x2xf32>, tensor<8xf32>) -> tensor<2x3x8xf32>
+  return %y : tensor<2x3x8xf32>
+}

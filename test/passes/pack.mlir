@@ -1,0 +1,56 @@
+// RUN: terminator-opt %s --split-input-file --ternary-pack | FileCheck %s
+
+// Columns 0, 1 and 64 of a 65-column row: -1, +1, +1; the rest 0. In the
+// packed row (docs/kernels.md) byte j holds c = T + 1 of column j in bits
+// 0..1 and of column 64 + j in bits 2..3: byte 0 = 0 | (2 << 2) = 0x08,
+// byte 1 = 2, bytes 2..63 = 1. The meta pair is (α, μ − α) = (0.5, -0.25).
+// CHECK-LABEL: func.func @per_row
+// CHECK: %[[P:.*]] = ternary.weight dense_resource<[[PK:.*]]> : tensor<1x64xi8>
+// CHECK: %[[M:.*]] = ternary.weight dense_resource<[[MK:.*]]> : tensor<1x1x2xf32>
+// CHECK: ternary.packed_linear %{{.*}}, %[[P]], %[[M]] {cols = 65 : i64, group = 0 : i64}
+// CHECK-NOT: ternary.qlinear
+// CHECK: [[PK]]: "0x0400000008020101010101010101010101010101010101010101010101010101010101010101010101010101010101010101010101010101010101010101010101010101"
+// CHECK: [[MK]]: "0x040000000000003F000080BE"
+func.func @per_row(%x: tensor<1x65xf32>) -> tensor<1x1xf32> {
+  %c = ternary.weight dense_resource<codes> : tensor<1x65xi8>
+  %s = ternary.weight dense<0.5> : tensor<1x1xf32>
+  %o = ternary.weight dense<0.25> : tensor<1x1xf32>
+  %y = ternary.qlinear %x, %c scales %s offsets %o encoding(#ternary.ternary<offset = true>) : (tensor<1x65xf32>, tensor<1x65xi8>, tensor<1x1xf32>, tensor<1x1xf32>) -> tensor<1x1xf32>
+  return %y : tensor<1x1xf32>
+}
+
+{-#
+  dialect_resources: {
+    builtin: {
+      codes: "0x01000000FF01000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000001"
+    }
+  }
+#-}
+
+// -----
+
+// Groups of 128 columns: K = 300 pads to 512 columns, 4 groups of which the
+// last (columns 384..511) is padding and stays zero.
+// CHECK-LABEL: func.func @groups
+// CHECK: ternary.packed_linear {{.*}} {cols = 300 : i64, group = 128 : i64} : (tensor<2x300xf32>, tensor<3x128xi8>, tensor<3x4x2xf32>) -> tensor<2x3xf32>
+func.func @groups(%x: tensor<2x300xf32>) -> tensor<2x3xf32> {
+  %c = ternary.weight dense<1> : tensor<3x300xi8>
+  %s = ternary.weight dense<1.0> : tensor<3x3xf32>
+  %y = ternary.qlinear %x, %c scales %s encoding(#ternary.ternary<block = 128>) : (tensor<2x300xf32>, tensor<3x300xi8>, tensor<3x3xf32>) -> tensor<2x3xf32>
+  return %y : tensor<2x3xf32>
+}
+
+// -----
+
+// Encodings the kernels do not run stay for the reference lowering.
+// CHECK-LABEL: func.func @left_alone
+// CHECK: ternary.qlinear {{.*}} encoding(#ternary.int<bits = 8>)
+// CHECK: ternary.qlinear {{.*}} encoding(#ternary.ternary<block = 32>)
+func.func @left_alone(%x: tensor<1x64xf32>) -> (tensor<1x2xf32>, tensor<1x2xf32>) {
+  %c = ternary.weight dense<1> : tensor<2x64xi8>
+  %s = ternary.weight dense<1.0> : tensor<2x1xf32>
+  %s2 = ternary.weight dense<1.0> : tensor<2x2xf32>
+  %a = ternary.qlinear %x, %c scales %s encoding(#ternary.int<bits = 8>) : (tensor<1x64xf32>, tensor<2x64xi8>, tensor<2x1xf32>) -> tensor<1x2xf32>
+  %b = ternary.qlinear %x, %c scales %s2 encoding(#ternary.ternary<block = 32>) : (tensor<1x64xf32>, tensor<2x64xi8>, tensor<2x2xf32>) -> tensor<1x2xf32>
+  return %a, %b : tensor<1x2xf32>, tensor<1x2xf32>
+}
