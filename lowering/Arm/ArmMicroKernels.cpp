@@ -18,6 +18,7 @@ namespace {
 struct NeonDot final : MicroKernelIsa {
   KernelIsa isa() const override { return KernelIsa::ArmNeonDot; }
   int64_t vectorBytes() const override { return 16; }
+  bool unsignedCodes() const override { return false; }
   Value dot(OpBuilder &b, Location loc, Value acc, Value codes,
             Value q) const override {
     return LLVM::CallIntrinsicOp::create(

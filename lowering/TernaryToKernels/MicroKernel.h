@@ -34,6 +34,9 @@ public:
   /// both vector<vectorBytes x i8>.
   virtual Value dot(OpBuilder &b, Location loc, Value acc, Value codes,
                     Value q) const = 0;
+  /// Whether `dot` takes the codes as unsigned bytes (so 2·64 = 128 is a
+  /// valid code byte), as vpdpbusd and vpmaddubsw do; sdot's are signed.
+  virtual bool unsignedCodes() const { return true; }
   /// Rows and tokens per register tile of a GEMV (one token) and a GEMM.
   virtual int64_t gemvRows() const { return 4; }
   virtual int64_t gemmRows() const { return 4; }

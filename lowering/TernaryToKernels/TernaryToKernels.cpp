@@ -146,27 +146,41 @@ private:
       emitTile(n, rows, c(full), s.m - full);
   }
 
+  /// Int32 accumulators per (row, token) of a tile: one, or one per slab
+  /// when `splitSlabs` (a GEMV: four independent dot-product chains instead
+  /// of one chain four deep per block, which made the kernel latency-bound).
+  int64_t accsPerOutput() const { return splitSlabs ? 4 : 1; }
+  int64_t accIndex(int64_t r, int64_t t, int64_t tokens, int64_t slab) const {
+    return (r * tokens + t) * accsPerOutput() + (splitSlabs ? slab : 0);
+  }
+
   /// The 8-bit dot products of one 64-column slab `slab` (0..3) of a block
   /// for all rows and tokens of the tile; `w` holds the block's vectors.
+  /// With split slabs on an ISA whose dot product takes unsigned codes, the
+  /// codes stay in place, c·4^slab = w & (3 << 2·slab), and the flush shifts
+  /// the slab's sum back down (exact: every term is a multiple of 4^slab).
   void emitSlab(ArrayRef<Value> w, ArrayRef<Value> xrow, Value xOff,
                 int64_t slab, SmallVectorImpl<Value> &acc, int64_t rows,
                 int64_t tokens) {
     int64_t perBlock = 64 / vbytes;
-    Value mask = splat(vI8, b.getI8IntegerAttr(3));
+    bool inPlace = splitSlabs && isa.unsignedCodes();
+    Value mask =
+        splat(vI8, b.getI8IntegerAttr(int8_t(inPlace ? 3 << (2 * slab) : 3)));
     Value shift = splat(vI8, b.getI8IntegerAttr(int8_t(2 * slab)));
     for (int64_t v = 0; v < perBlock; ++v) {
       SmallVector<Value> codes;
       for (int64_t r = 0; r < rows; ++r) {
         Value bits = w[r * perBlock + v];
-        if (slab > 0)
+        if (slab > 0 && !inPlace)
           bits = arith::ShRUIOp::create(b, loc, bits, shift);
         codes.push_back(arith::AndIOp::create(b, loc, bits, mask));
       }
       for (int64_t t = 0; t < tokens; ++t) {
         Value q = load(vI8, xrow[t], i8, add(xOff, slab * 64 + v * vbytes));
-        for (int64_t r = 0; r < rows; ++r)
-          acc[r * tokens + t] =
-              isa.dot(b, loc, acc[r * tokens + t], codes[r], q);
+        for (int64_t r = 0; r < rows; ++r) {
+          int64_t i = accIndex(r, t, tokens, slab);
+          acc[i] = isa.dot(b, loc, acc[i], codes[r], q);
+        }
       }
     }
   }
@@ -196,7 +210,15 @@ private:
           load(f32, meta, f32, mul(add(mul(add(n, r), groups), g), 2));
       Value alphas = vector::BroadcastOp::create(b, loc, vF32, alpha);
       for (int64_t t = 0; t < tokens; ++t) {
-        Value f = arith::SIToFPOp::create(b, loc, vF32, acci[r * tokens + t]);
+        Value sum = acci[accIndex(r, t, tokens, 0)];
+        for (int64_t slab = 1; splitSlabs && slab < 4; ++slab) {
+          Value part = acci[accIndex(r, t, tokens, slab)];
+          if (isa.unsignedCodes())
+            part = arith::ShRSIOp::create(
+                b, loc, part, splat(vI32, b.getI32IntegerAttr(2 * slab)));
+          sum = arith::AddIOp::create(b, loc, sum, part);
+        }
+        Value f = arith::SIToFPOp::create(b, loc, vF32, sum);
         out[r * tokens + t] =
             LLVM::FMAOp::create(b, loc, alphas, f, accf[r * tokens + t]);
       }
@@ -215,7 +237,8 @@ private:
     Value zeroI = splat(vI32, b.getI32IntegerAttr(0));
     Value zeroF = splat(vF32, b.getF32FloatAttr(0.0f));
     SmallVector<Value> accf(tile, zeroF);
-    SmallVector<Value> zerosI(tile, zeroI);
+    splitSlabs = tokens == 1;
+    SmallVector<Value> zerosI(tile * accsPerOutput(), zeroI);
 
     if (groupCols >= PackedLinearOp::kBlockCols) {
       // Groups of whole blocks: int32 sums over a group's blocks, then one
@@ -253,7 +276,7 @@ private:
                 continue;
               Value g = add(mul(blk, groupsPerBlock), slab / slabsPerGroup);
               out = flush(n, out, acc, g, rows, tokens);
-              acc.assign(tile, zeroI);
+              acc.assign(zerosI.begin(), zerosI.end());
             }
             return out;
           });
@@ -298,6 +321,7 @@ private:
   Location loc;
   const MicroKernelIsa &isa;
   KernelShape s;
+  bool splitSlabs = false;
   Value packed, meta, xq, xmeta, y;
   int64_t kp, rowBytes, blocks, groupCols, groups, vbytes, lanes;
   Type i8, i64, f32, ptr;
