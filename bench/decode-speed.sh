@@ -11,9 +11,11 @@
 #
 # llama-110m / llama-1b are random-weight models of real shapes made by
 # tools/convert/random_model.py (1b: TinyLlama-1.1B's shapes, 4.4 GB of f32
-# weights and minutes of compilation). Needs ./dev test first. Programs run
-# the reference lowering today (see docs/compile.md): these numbers measure
-# it, not the ternary kernels.
+# weights and minutes of compilation), compiled with a 512-token context
+# (a decode step attends over every cache slot; the attention is still the
+# reference lowering). Needs ./dev test first. The ternary program runs the
+# micro-kernels of the host's ISA (docs/kernels.md); f32 layers and every
+# other op run the reference lowering.
 #
 #===------------------------------------------------------------------------===#
 set -euo pipefail
@@ -29,7 +31,7 @@ case "$which" in
   llama-110m|llama-1b)
     "$py" "$here/tools/convert/random_model.py" --arch llama --size "${which#llama-}" \
       -o "$work/model.onnx" >/dev/null
-    onnx=$work/model.onnx; flags=(--no-tokenizer) ;;
+    onnx=$work/model.onnx; flags=(--no-tokenizer --context 512) ;;
   *) echo "usage: $0 [stories260K | llama-110m | llama-1b]" >&2; exit 2 ;;
 esac
 

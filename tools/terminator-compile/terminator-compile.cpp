@@ -42,11 +42,15 @@ static cl::opt<bool> noTokenizer(
     cl::cat(category));
 static cl::opt<std::string>
     target("target",
-           cl::desc("host, x86-64, x86-64-v2, x86-64-v3, x86-64-v4 or aarch64"),
+           cl::desc("host, x86-64, x86-64-v2, x86-64-v3, x86-64-v4 or aarch64; "
+                    "ternary layers run on the kernels of the best ISA it "
+                    "allows (AVX-512 VNNI, AVX2, NEON dotprod; none for "
+                    "x86-64 and -v2)"),
            cl::init("host"), cl::cat(category));
 static cl::opt<std::string>
     cpuFeatures("cpu-features",
-                cl::desc("Extra LLVM target features, e.g. +avx512vnni"),
+                cl::desc("Extra LLVM target features, e.g. +avx512vnni (with "
+                         "x86-64-v4: the VNNI kernels)"),
                 cl::value_desc("+a,-b"), cl::cat(category));
 static cl::opt<bool> noTernarize("no-ternarize",
                                  cl::desc("Keep the linear layers in f32"),
