@@ -8,6 +8,7 @@
 # thread, best of 3).
 #
 #   bench/decode-speed.sh [stories260K | llama-110m | llama-1b]
+#   RECIPES=ternary bench/decode-speed.sh llama-1b   # skip the f32 program
 #
 # llama-110m / llama-1b are random-weight models of real shapes made by
 # tools/convert/random_model.py (1b: TinyLlama-1.1B's shapes, 4.4 GB of f32
@@ -54,7 +55,7 @@ weight_bytes() { # archive -> bytes of the entries a decode step reads
 
 echo "| program | weight bytes / token | threads | decode tokens/s | implied GB/s | fraction of bandwidth |"
 echo "|---|---|---|---|---|---|"
-for recipe in f32 ternary; do
+for recipe in ${RECIPES:-f32 ternary}; do
   extra=()
   [ "$recipe" = f32 ] && extra=(--no-ternarize)
   "$build/bin/terminator-compile" "$onnx" -o "$work/$recipe" "${flags[@]}" "${extra[@]}" \
