@@ -188,7 +188,10 @@ LogicalResult PackedLinearOp::verify() {
   RankedTensorType inputType = getInput().getType();
   RankedTensorType packedType = getPacked().getType();
   RankedTensorType metaType = getMeta().getType();
-  int64_t k = getCols(), group = getGroup();
+  int64_t k = getCols(), group = getGroup(), bits = getBits();
+  if (bits != 2 && bits != 8)
+    return emitOpError("expects 2-bit (ternary) or 8-bit codes, but got ")
+           << bits << " bits";
   if (k <= 0)
     return emitOpError("expects a positive column count, but got ") << k;
   if (!isSupportedGroup(group))
@@ -205,12 +208,11 @@ LogicalResult PackedLinearOp::verify() {
            << inputType.getElementType() << " and "
            << getResult().getType().getElementType();
   if (packedType.getRank() != 2)
-    return emitOpError("expects packed codes of rank 2 [N, Kp / 4], but got "
-                       "rank ")
+    return emitOpError("expects packed codes of rank 2, but got rank ")
            << packedType.getRank();
   int64_t n = packedType.getDimSize(0);
   if (failed(verifyMatrixShape(*this, packedType, "packed codes", n,
-                               paddedCols(k) / 4)))
+                               packedRowBytes(k, bits))))
     return failure();
   int64_t groups = groupsPerRow(k, group);
   if (metaType.getRank() != 3 || !dimsAgree(metaType.getDimSize(0), n) ||

@@ -140,25 +140,30 @@ def Ternary_QLinearOp : Ternary_Op<"qlinear",
 //===----------------------------------------------------------------------===//
 
 def Ternary_PackedLinearOp : Ternary_Op<"packed_linear", [Pure]> {
-  let summary = "Ternary linear layer with weights in the kernel layout";
+  let summary = "Linear layer with ternary or int8 weights in the kernel layout";
   let description = [{
-    y = x · Ŵᵀ + b for a ternary weight W [N, K] stored in the layout the
-    micro-kernels read (docs/kernels.md). With Kp = K rounded up to a
-    multiple of 256 and c[n, k] = T[n, k] + 1 in {0, 1, 2}:
+    y = x · Ŵᵀ + b for a weight W [N, K] stored in the layout the
+    micro-kernels read (docs/kernels.md), with unsigned codes c[n, k] and
+    Ŵ[n, k] = α·c[n, k] + β per group. Kp is K rounded up to a multiple of
+    256.
 
-    - `packed` is i8 `[N, Kp / 4]`: row n is Kp / 256 blocks of 64 bytes;
-      byte j of block b holds the codes of columns k = 256·b + 64·s + j in
-      bits 2s..2s+1 (s = 0..3). Columns k >= K hold code 0.
+    - `bits = 2` (ternary): c = T + 1 in {0, 1, 2}. `packed` is i8
+      `[N, Kp / 4]`: row n is Kp / 256 blocks of 64 bytes; byte j of block
+      b holds the codes of columns k = 256·b + 64·s + j in bits 2s..2s+1
+      (s = 0..3). Columns k >= K hold code 0. β = μ − α.
+    - `bits = 8` (int8 per row or group): c = Q + 128 in [1, 255], one
+      byte per column: `packed` is i8 `[N, Kp]`, byte k of row n holds
+      column k (128 past K). α is the int8 scale and β = −128·α.
     - `meta` is f32 `[N, Gp, 2]`: for every group g of `group` columns
       (`group = 0`: the whole padded row, Gp = 1), `meta[n, g, 0]` = α and
-      `meta[n, g, 1]` = μ − α, so that Ŵ[n, k] = α·c[n, k] + (μ − α).
-      Gp = Kp / group rounded up; groups past K hold zeros.
+      `meta[n, g, 1]` = β. Gp = Kp / group rounded up; groups past K hold
+      zeros.
     - `group` is 0, 64, 128 or a multiple of 256.
 
     `input` is `[..., K]` f32, the optional `bias` `[N]`, the result
     `[..., N]`. `ternary-pack` produces it from `ternary.qlinear`;
     `convert-ternary-to-kernels` lowers it to the target's micro-kernel,
-    which quantizes activations to int8 per token.
+    which quantizes activations to int8 per token. `bits` defaults to 2.
 
     ```mlir
     %y = ternary.packed_linear %x, %packed, %meta {cols = 300 : i64, group = 0 : i64}
@@ -170,7 +175,8 @@ def Ternary_PackedLinearOp : Ternary_Op<"packed_linear", [Pure]> {
                        RankedTensorOf<[F32]>:$meta,
                        Optional<Ternary_FloatTensor>:$bias,
                        I64Attr:$cols,
-                       I64Attr:$group);
+                       I64Attr:$group,
+                       DefaultValuedAttr<I64Attr, "2">:$bits);
   let results = (outs Ternary_FloatTensor:$result);
   let assemblyFormat = [{
     $input `,` $packed `,` $meta (`bias` $bias^)? attr-dict `:`
@@ -192,6 +198,10 @@ def Ternary_PackedLinearOp : Ternary_Op<"packed_linear", [Pure]> {
     static int64_t groupsPerRow(int64_t cols, int64_t group) {
       int64_t g = groupCols(cols, group);
       return (paddedCols(cols) + g - 1) / g;
+    }
+    /// Bytes of one packed row of `cols` columns with `bits`-bit codes.
+    static int64_t packedRowBytes(int64_t cols, int64_t bits) {
+      return paddedCols(cols) * bits / 8;
     }
     /// Whether the kernels support groups of `group` columns.
     static bool isSupportedGroup(int64_t group) {

@@ -45,35 +45,46 @@ private:
 using namespace mlir;
 using namespace mlir::ternary;
 
+/// The code width (2 or 8) and group of `op`'s encoding, if the kernels
+/// run it: ternary or int8 with f32 scales and a supported group.
+static std::optional<std::pair<int64_t, int64_t>> kernelLayout(QLinearOp op) {
+  if (auto t = dyn_cast<TernaryEncodingAttr>(op.getEncoding()))
+    if (t.getScale().isF32() && PackedLinearOp::isSupportedGroup(t.getBlock()))
+      return std::make_pair(int64_t(2), t.getBlock());
+  if (auto i = dyn_cast<IntEncodingAttr>(op.getEncoding()))
+    if (i.getBits() == 8 && i.getScale().isF32() &&
+        PackedLinearOp::isSupportedGroup(i.getGroup()))
+      return std::make_pair(int64_t(8), i.getGroup());
+  return std::nullopt;
+}
+
 /// Whether the kernels can run `op`.
 static bool isPackable(QLinearOp op) {
-  auto encoding = dyn_cast<TernaryEncodingAttr>(op.getEncoding());
-  return encoding && encoding.getScale().isF32() &&
-         PackedLinearOp::isSupportedGroup(encoding.getBlock()) &&
-         op.getCodes().getDefiningOp<WeightOp>() &&
+  return kernelLayout(op) && op.getCodes().getDefiningOp<WeightOp>() &&
          (!op.getScales() || op.getScales().getDefiningOp<WeightOp>()) &&
          (!op.getOffsets() || op.getOffsets().getDefiningOp<WeightOp>());
 }
 
 LogicalResult TernaryPackPass::pack(QLinearOp op) {
-  auto encoding = cast<TernaryEncodingAttr>(op.getEncoding());
+  std::pair<int64_t, int64_t> layout = *kernelLayout(op);
+  int64_t bits = layout.first, group = layout.second;
   auto codesOp = op.getCodes().getDefiningOp<WeightOp>();
   RankedTensorType codesType = codesOp.getType();
   int64_t n = codesType.getDimSize(0), k = codesType.getDimSize(1);
-  int64_t group = encoding.getBlock();
-  int64_t kp = PackedLinearOp::paddedCols(k);
+  int64_t rowBytes = PackedLinearOp::packedRowBytes(k, bits);
   int64_t groups = PackedLinearOp::groupsPerRow(k, group);
-  int64_t srcGroups = encoding.getGroupsPerRow(k);
+  int64_t srcGroups = op.getEncoding().getGroupsPerRow(k);
   OpBuilder b(op);
   Location loc = op.getLoc();
-  auto packedType = RankedTensorType::get({n, kp / 4}, b.getI8Type());
+  auto packedType = RankedTensorType::get({n, rowBytes}, b.getI8Type());
   auto metaType = RankedTensorType::get({n, groups, 2}, b.getF32Type());
   auto param = dyn_cast<ParamAttr>(codesOp.getValue());
 
   auto replace = [&](Value packed, Value meta) {
     auto packedOp = PackedLinearOp::create(
         b, loc, op.getType(), op.getInput(), packed, meta, op.getBias(),
-        b.getI64IntegerAttr(k), b.getI64IntegerAttr(group));
+        b.getI64IntegerAttr(k), b.getI64IntegerAttr(group),
+        b.getI64IntegerAttr(bits));
     op.replaceAllUsesWith(packedOp.getResult());
     SmallVector<Value> weights = {op.getCodes(), op.getScales(),
                                   op.getOffsets()};
@@ -117,13 +128,22 @@ LogicalResult TernaryPackPass::pack(QLinearOp op) {
   if (failed(scales) || failed(offsets))
     return failure();
 
-  std::vector<uint8_t> packed(size_t(n * kp / 4), 0);
+  // docs/kernels.md. Ternary: c = T + 1 in 2 bits, Ŵ = α·c + (μ − α).
+  // Int8: c = Q + 128 in a byte, Ŵ = α·c − 128·α.
+  std::vector<uint8_t> packed(size_t(n * rowBytes), bits == 8 ? 128 : 0);
   std::vector<float> meta(size_t(n * groups * 2), 0.0f);
   const int8_t *t = reinterpret_cast<const int8_t *>(codes->data());
   for (int64_t row = 0; row < n; ++row) {
-    uint8_t *dst = packed.data() + row * kp / 4;
+    uint8_t *dst = packed.data() + row * rowBytes;
     for (int64_t col = 0; col < k; ++col) {
       int8_t v = t[row * k + col];
+      if (bits == 8) {
+        if (v == -128)
+          return op.emitOpError("cannot be packed: int8 code -128 at [")
+                 << row << ", " << col << "] is outside [-127, 127]";
+        dst[col] = uint8_t(int(v) + 128);
+        continue;
+      }
       if (v < -1 || v > 1)
         return op.emitOpError("cannot be packed: code ")
                << int(v) << " at [" << row << ", " << col
@@ -135,7 +155,8 @@ LogicalResult TernaryPackPass::pack(QLinearOp op) {
       float alpha = scales->empty() ? 1.0f : (*scales)[row * srcGroups + g];
       float mu = offsets->empty() ? 0.0f : (*offsets)[row * srcGroups + g];
       meta[(row * groups + g) * 2] = alpha;
-      meta[(row * groups + g) * 2 + 1] = mu - alpha;
+      meta[(row * groups + g) * 2 + 1] =
+          bits == 8 ? -128.0f * alpha : mu - alpha;
     }
   }
 

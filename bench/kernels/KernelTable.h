@@ -14,7 +14,7 @@ struct trt_bench_kernel {
   const char *isa;      // "avx512-vnni", "avx2", "neon-dotprod"
   const char *features; // CPU features it needs, e.g. "avx2"
   const char *set;      // "check" or "bench"
-  int64_t m, n, k, group, row_tile;
+  int64_t m, n, k, group, bits, row_tile; // bits: 2 ternary, 8 int8
   trt_rows_fn fn;
 };
 

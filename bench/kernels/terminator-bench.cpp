@@ -45,22 +45,24 @@ double seconds(Clock::time_point a, Clock::time_point b) {
   return std::chrono::duration<double>(b - a).count();
 }
 
-/// A random ternary matrix with (α, μ) groups, packed, and its activations.
+/// A random ternary (or int8) matrix with (α, β) groups, packed, and its
+/// activations.
 struct Problem {
-  int64_t m, n, k, group, kp, groupCols, groups;
-  std::vector<int8_t> t;   // [n, k] in {-1, 0, 1}
-  std::vector<float> meta; // [n, groups, 2]: α, μ − α
+  int64_t m, n, k, group, bits, kp, groupCols, groups;
+  std::vector<int8_t> t;   // [n, k] in {-1, 0, 1}, or [-127, 127] for int8
+  std::vector<float> meta; // [n, groups, 2]: α, β (μ − α, or −128·α)
   std::vector<uint8_t> packed;
   std::vector<float> x; // [m, k]
   std::vector<int8_t> xq;
   std::vector<float> xmeta;
 
   Problem(const trt_bench_kernel &kern, std::mt19937 &rng)
-      : m(kern.m), n(kern.n), k(kern.k), group(kern.group) {
+      : m(kern.m), n(kern.n), k(kern.k), group(kern.group), bits(kern.bits) {
     kp = (k + 255) / 256 * 256;
     groupCols = group == 0 ? kp : group;
     groups = (kp + groupCols - 1) / groupCols;
-    std::uniform_int_distribution<int> code(-1, 1);
+    std::uniform_int_distribution<int> code(bits == 8 ? -127 : -1,
+                                            bits == 8 ? 127 : 1);
     std::uniform_real_distribution<float> u(-1.0f, 1.0f);
     t.resize(size_t(n * k));
     for (int8_t &v : t)
@@ -71,7 +73,10 @@ struct Problem {
       for (int64_t g = 0; g < realGroups; ++g) {
         float alpha = 0.5f + 0.5f * std::fabs(u(rng)), mu = 0.1f * u(rng);
         meta[size_t((r * groups + g) * 2)] = alpha;
-        meta[size_t((r * groups + g) * 2 + 1)] = mu - alpha;
+        if (bits == 8)
+          alpha *= 0.01f;
+        meta[size_t((r * groups + g) * 2 + 1)] =
+            bits == 8 ? -128.0f * alpha : mu - alpha;
       }
     pack();
     x.resize(size_t(m * k));
@@ -82,9 +87,17 @@ struct Problem {
     trt_quantize_act(x.data(), m, k, kp, groupCols, xq.data(), xmeta.data());
   }
 
-  /// docs/kernels.md: row n is kp / 256 blocks of 64 bytes; byte j of block
-  /// b holds the code (T + 1) of column 256·b + 64·s + j in bits 2s..2s+1.
+  /// docs/kernels.md: 2-bit: row n is kp / 256 blocks of 64 bytes; byte j
+  /// of block b holds the code (T + 1) of column 256·b + 64·s + j in bits
+  /// 2s..2s+1. 8-bit: byte k of row n is Q + 128 (128 past K).
   void pack() {
+    if (bits == 8) {
+      packed.assign(size_t(n * kp), 128);
+      for (int64_t r = 0; r < n; ++r)
+        for (int64_t c = 0; c < k; ++c)
+          packed[size_t(r * kp + c)] = uint8_t(t[size_t(r * k + c)] + 128);
+      return;
+    }
     packed.assign(size_t(n * kp / 4), 0);
     for (int64_t r = 0; r < n; ++r)
       for (int64_t c = 0; c < k; ++c) {
@@ -102,7 +115,9 @@ struct Problem {
       double dot = 0, sum = 0;
       for (int64_t c = g * groupCols; c < std::min(kp, (g + 1) * groupCols);
            ++c) {
-        int c3 = c < k ? t[size_t(col * k + c)] + 1 : 0;
+        int offset = bits == 8 ? 128 : 1;
+        int c3 =
+            c < k ? t[size_t(col * k + c)] + offset : (bits == 8 ? 128 : 0);
         dot += double(c3) * q[c];
         sum += q[c];
       }
@@ -118,7 +133,8 @@ struct Problem {
     double acc = 0;
     for (int64_t c = 0; c < kp; ++c) {
       int64_t g = c / groupCols;
-      acc += (std::fabs(meta[size_t((col * groups + g) * 2)]) * 2 +
+      acc += (std::fabs(meta[size_t((col * groups + g) * 2)]) *
+                  (bits == 8 ? 255 : 2) +
               std::fabs(meta[size_t((col * groups + g) * 2 + 1)])) *
              std::abs(q[c]);
     }
@@ -174,10 +190,10 @@ int check() {
         }
       bool ok = worst <= 1e-5;
       std::printf("%s %-12s m=%-3lld n=%-3lld k=%-4lld group=%-4lld "
-                  "threads=%d  max error %.2e of the magnitude\n",
+                  "bits=%lld threads=%d  max error %.2e of the magnitude\n",
                   ok ? "PASS" : "FAIL", kern->isa, (long long)p.m,
-                  (long long)p.n, (long long)p.k, (long long)p.group, threads,
-                  worst);
+                  (long long)p.n, (long long)p.k, (long long)p.group,
+                  (long long)p.bits, threads, worst);
       (ok ? passed : failed)++;
     }
   }
@@ -265,12 +281,14 @@ __attribute__((target("avx512f,avx512bw,avx512vnni"))) double vnniPeakGops() {
       for (int j = 0; j < 16; ++j)
         acc[j] = _mm512_dpbusd_epi32(acc[j], a, b);
       // Keep the 16 chains in registers and the loop from being folded.
-      __asm__ volatile("" : "+v"(acc[0]), "+v"(acc[1]), "+v"(acc[2]),
-                       "+v"(acc[3]), "+v"(acc[4]), "+v"(acc[5]), "+v"(acc[6]),
-                       "+v"(acc[7]));
-      __asm__ volatile("" : "+v"(acc[8]), "+v"(acc[9]), "+v"(acc[10]),
-                       "+v"(acc[11]), "+v"(acc[12]), "+v"(acc[13]),
-                       "+v"(acc[14]), "+v"(acc[15]));
+      __asm__ volatile(""
+                       : "+v"(acc[0]), "+v"(acc[1]), "+v"(acc[2]), "+v"(acc[3]),
+                         "+v"(acc[4]), "+v"(acc[5]), "+v"(acc[6]),
+                         "+v"(acc[7]));
+      __asm__ volatile(""
+                       : "+v"(acc[8]), "+v"(acc[9]), "+v"(acc[10]),
+                         "+v"(acc[11]), "+v"(acc[12]), "+v"(acc[13]),
+                         "+v"(acc[14]), "+v"(acc[15]));
     }
     double s = seconds(t0, Clock::now());
     volatile int sink = 0;

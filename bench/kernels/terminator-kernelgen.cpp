@@ -53,6 +53,7 @@ namespace {
 struct Shape {
   int64_t m, n, k, group;
   const char *set;
+  int64_t bits = 2;
 };
 
 /// N and K not multiples of the tiles, M = 1, 3, 7, 64, every group kind.
@@ -64,6 +65,8 @@ std::vector<Shape> checkShapes() {
     out.push_back({m, 9, 700, 128, "check"});
     out.push_back({m, 5, 600, 256, "check"});
     out.push_back({m, 2, 64, 0, "check"});
+    out.push_back({m, 11, 300, 0, "check", 8});
+    out.push_back({m, 7, 520, 128, "check", 8});
   }
   return out;
 }
@@ -130,7 +133,7 @@ int main(int argc, char **argv) {
   std::vector<int64_t> tiles;
   for (const Shape &s : shapes) {
     LLVM::LLVMFuncOp f =
-        emitTernaryKernel(*module, *kernels, s.m, s.n, s.k, s.group);
+        emitTernaryKernel(*module, *kernels, s.m, s.n, s.k, s.group, s.bits);
     f.setLinkage(LLVM::Linkage::External);
     names.push_back(f.getName().str());
     tiles.push_back(kernelRowTile(*kernels, s.m));
@@ -177,9 +180,10 @@ int main(int argc, char **argv) {
      << "[] = {\n";
   for (size_t i = 0; i < shapes.size(); ++i)
     os << llvm::formatv(
-        "  {{\"{0}\", \"{1}\", \"{2}\", {3}, {4}, {5}, {6}, {7}, {8}},\n",
+        "  {{\"{0}\", \"{1}\", \"{2}\", {3}, {4}, {5}, {6}, {7}, {8}, {9}},\n",
         isaName, kernelIsaRuntimeFeatures(*isa), shapes[i].set, shapes[i].m,
-        shapes[i].n, shapes[i].k, shapes[i].group, tiles[i], names[i]);
-  os << "  {nullptr, nullptr, nullptr, 0, 0, 0, 0, 0, nullptr}};\n";
+        shapes[i].n, shapes[i].k, shapes[i].group, shapes[i].bits, tiles[i],
+        names[i]);
+  os << "  {nullptr, nullptr, nullptr, 0, 0, 0, 0, 0, 0, nullptr}};\n";
   return 0;
 }

@@ -8,6 +8,7 @@
 
 #include "lowering/TernaryToKernels/MicroKernel.h"
 
+#include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 
 using namespace mlir;
@@ -27,6 +28,16 @@ struct NeonDot final : MicroKernelIsa {
                ValueRange{acc, codes, q})
         .getResult(0);
   }
+  // sdot multiplies signed bytes: int8 codes go back to Q = c xor 0x80.
+  Value dot8(OpBuilder &b, Location loc, Value acc, Value codes,
+             Value q) const override {
+    auto bias = arith::ConstantOp::create(
+        b, loc,
+        DenseElementsAttr::get(cast<ShapedType>(codes.getType()),
+                               b.getI8IntegerAttr(int8_t(-128))));
+    return dot(b, loc, acc, arith::XOrIOp::create(b, loc, codes, bias), q);
+  }
+  bool dot8SubtractsOffset() const override { return true; }
 };
 
 } // namespace

@@ -34,6 +34,14 @@ public:
   /// both vector<vectorBytes x i8>.
   virtual Value dot(OpBuilder &b, Location loc, Value acc, Value codes,
                     Value q) const = 0;
+  /// The dot product of int8 layers: `codes` are bytes c = Q + 128 in
+  /// [1, 255]. Adds Σ c·q, or Σ (c − 128)·q = Σ Q·q when
+  /// `dot8SubtractsOffset()` (the kernel then corrects the offset term).
+  virtual Value dot8(OpBuilder &b, Location loc, Value acc, Value codes,
+                     Value q) const {
+    return dot(b, loc, acc, codes, q);
+  }
+  virtual bool dot8SubtractsOffset() const { return false; }
   /// Whether `dot` takes the codes as unsigned bytes (so 2·64 = 128 is a
   /// valid code byte), as vpdpbusd and vpmaddubsw do; sdot's are signed.
   virtual bool unsignedCodes() const { return true; }
@@ -55,10 +63,11 @@ std::unique_ptr<MicroKernelIsa> createMicroKernel(KernelIsa isa);
 /// Emits into `module` (once per shape) the kernel for y[M, N] = x[M, K] ·
 /// Ŵ[N, K]ᵀ with (α, μ − α) per `group` columns, as an `llvm.func` of
 /// `trt_rows_fn`'s signature (runtime.h) with internal linkage, and returns
-/// it. Its name is `trt_ternary_<isa>_m<M>_n<N>_k<K>_g<group>`.
+/// it. Its name is `trt_ternary_<isa>_m<M>_n<N>_k<K>_g<group>`, with `_b8`
+/// appended for int8 codes (`bits` = 8; see ternary.packed_linear).
 LLVM::LLVMFuncOp emitTernaryKernel(ModuleOp module, const MicroKernelIsa &isa,
                                    int64_t m, int64_t n, int64_t k,
-                                   int64_t group);
+                                   int64_t group, int64_t bits = 2);
 
 /// Rows per register tile of the kernel for `m` tokens; the runtime splits
 /// rows among threads in multiples of it.

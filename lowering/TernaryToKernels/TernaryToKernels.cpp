@@ -48,6 +48,7 @@ namespace {
 /// (α, μ − α) per `group` columns (0: per row).
 struct KernelShape {
   int64_t m, n, k, group;
+  int64_t bits = 2; ///< 2: ternary codes, 8: int8 codes (packed_linear)
 };
 
 /// Builds the body of one kernel function. Arguments: packed codes, meta,
@@ -60,7 +61,7 @@ public:
       : b(b), loc(loc), isa(isa), s(s), packed(args[0]), meta(args[1]),
         xq(args[2]), xmeta(args[3]), y(args[4]) {
     kp = PackedLinearOp::paddedCols(s.k);
-    rowBytes = kp / 4;
+    rowBytes = PackedLinearOp::packedRowBytes(s.k, s.bits);
     blocks = kp / PackedLinearOp::kBlockCols;
     groupCols = PackedLinearOp::groupCols(s.k, s.group);
     groups = PackedLinearOp::groupsPerRow(s.k, s.group);
@@ -154,6 +155,11 @@ private:
     return (r * tokens + t) * accsPerOutput() + (splitSlabs ? slab : 0);
   }
 
+  /// Whether 2-bit codes stay in place (see emitSlab).
+  bool codesInPlace() const {
+    return s.bits == 2 && splitSlabs && isa.unsignedCodes();
+  }
+
   /// The 8-bit dot products of one 64-column slab `slab` (0..3) of a block
   /// for all rows and tokens of the tile; `w` holds the block's vectors.
   /// With split slabs on an ISA whose dot product takes unsigned codes, the
@@ -163,13 +169,18 @@ private:
                 int64_t slab, SmallVectorImpl<Value> &acc, int64_t rows,
                 int64_t tokens) {
     int64_t perBlock = 64 / vbytes;
-    bool inPlace = splitSlabs && isa.unsignedCodes();
+    bool inPlace = codesInPlace();
     Value mask =
         splat(vI8, b.getI8IntegerAttr(int8_t(inPlace ? 3 << (2 * slab) : 3)));
     Value shift = splat(vI8, b.getI8IntegerAttr(int8_t(2 * slab)));
     for (int64_t v = 0; v < perBlock; ++v) {
       SmallVector<Value> codes;
       for (int64_t r = 0; r < rows; ++r) {
+        if (s.bits == 8) {
+          // One byte per column: the slab is its own 64 bytes.
+          codes.push_back(w[(r * 4 + slab) * perBlock + v]);
+          continue;
+        }
         Value bits = w[r * perBlock + v];
         if (slab > 0 && !inPlace)
           bits = arith::ShRUIOp::create(b, loc, bits, shift);
@@ -179,24 +190,26 @@ private:
         Value q = load(vI8, xrow[t], i8, add(xOff, slab * 64 + v * vbytes));
         for (int64_t r = 0; r < rows; ++r) {
           int64_t i = accIndex(r, t, tokens, slab);
-          acc[i] = isa.dot(b, loc, acc[i], codes[r], q);
+          acc[i] = s.bits == 8 ? isa.dot8(b, loc, acc[i], codes[r], q)
+                               : isa.dot(b, loc, acc[i], codes[r], q);
         }
       }
     }
   }
 
-  /// Loads the 64 bytes of block `blk` of every row of the tile and
-  /// prefetches the weight stream ahead.
+  /// Loads block `blk` (64 bytes of 2-bit codes, 256 of int8) of every row
+  /// of the tile and prefetches the weight stream ahead, a line at a time.
   SmallVector<Value> loadBlock(ArrayRef<Value> wrow, Value blk) {
-    int64_t perBlock = 64 / vbytes;
-    Value off = mul(blk, 64);
+    int64_t blockBytes = PackedLinearOp::kBlockCols * s.bits / 8;
+    Value off = mul(blk, blockBytes);
     SmallVector<Value> w;
     for (Value row : wrow) {
-      for (int64_t v = 0; v < perBlock; ++v)
+      for (int64_t v = 0; v < blockBytes / vbytes; ++v)
         w.push_back(load(vI8, row, i8, add(off, v * vbytes)));
-      LLVM::Prefetch::create(b, loc,
-                             gep(row, i8, add(off, isa.prefetchDistance())),
-                             /*rw=*/0, /*hint=*/3, /*cache=*/1);
+      for (int64_t line = 0; line < blockBytes; line += 64)
+        LLVM::Prefetch::create(
+            b, loc, gep(row, i8, add(off, line + isa.prefetchDistance())),
+            /*rw=*/0, /*hint=*/3, /*cache=*/1);
     }
     return w;
   }
@@ -213,7 +226,7 @@ private:
         Value sum = acci[accIndex(r, t, tokens, 0)];
         for (int64_t slab = 1; splitSlabs && slab < 4; ++slab) {
           Value part = acci[accIndex(r, t, tokens, slab)];
-          if (isa.unsignedCodes())
+          if (codesInPlace())
             part = arith::ShRSIOp::create(
                 b, loc, part, splat(vI32, b.getI32IntegerAttr(2 * slab)));
           sum = arith::AddIOp::create(b, loc, sum, part);
@@ -290,8 +303,15 @@ private:
         [&](Value g, ValueRange carried) {
           SmallVector<Value> out(carried);
           for (int64_t r = 0; r < rows; ++r) {
-            Value beta = load(f32, meta, f32,
-                              add(mul(add(mul(add(n, r), groups), g), 2), 1));
+            Value at = mul(add(mul(add(n, r), groups), g), 2);
+            Value beta = load(f32, meta, f32, add(at, 1));
+            if (s.bits == 8 && isa.dot8SubtractsOffset()) {
+              // The dot product gave Σ (c − 128)·q: β + 128·α makes it up.
+              Value alpha = load(f32, meta, f32, at);
+              Value k128 =
+                  arith::ConstantOp::create(b, loc, b.getF32FloatAttr(128.0f));
+              beta = LLVM::FMAOp::create(b, loc, k128, alpha, beta);
+            }
             for (int64_t t = 0; t < tokens; ++t) {
               Value sum = load(f32, xmeta, f32,
                                add(add(mul(add(m, t), xStride), g), 1));
@@ -331,8 +351,8 @@ private:
 std::string kernelName(const MicroKernelIsa &isa, KernelShape s) {
   std::string name = kernelIsaName(isa.isa()).str();
   std::replace(name.begin(), name.end(), '-', '_');
-  return llvm::formatv("trt_ternary_{0}_m{1}_n{2}_k{3}_g{4}", name, s.m, s.n,
-                       s.k, s.group)
+  return llvm::formatv("trt_ternary_{0}_m{1}_n{2}_k{3}_g{4}{5}", name, s.m, s.n,
+                       s.k, s.group, s.bits == 8 ? "_b8" : "")
       .str();
 }
 
@@ -414,7 +434,7 @@ LogicalResult lowerPackedLinear(PackedLinearOp op, const MicroKernelIsa &isa,
   int64_t cols = int64_t(op.getCols());
   KernelShape s{inType.getNumElements() / cols,
                 op.getPacked().getType().getDimSize(0), cols,
-                int64_t(op.getGroup())};
+                int64_t(op.getGroup()), int64_t(op.getBits())};
   auto module = op->getParentOfType<ModuleOp>();
   LLVM::LLVMFuncOp kernel = getOrEmitKernel(module, isa, s);
   func::FuncOp runtime = getOrDeclareRuntime(module);
@@ -476,8 +496,9 @@ LogicalResult lowerPackedLinear(PackedLinearOp op, const MicroKernelIsa &isa,
 LLVM::LLVMFuncOp mlir::terminator::emitTernaryKernel(ModuleOp module,
                                                      const MicroKernelIsa &isa,
                                                      int64_t m, int64_t n,
-                                                     int64_t k, int64_t group) {
-  return getOrEmitKernel(module, isa, KernelShape{m, n, k, group});
+                                                     int64_t k, int64_t group,
+                                                     int64_t bits) {
+  return getOrEmitKernel(module, isa, KernelShape{m, n, k, group, bits});
 }
 
 int64_t mlir::terminator::kernelRowTile(const MicroKernelIsa &isa, int64_t m) {

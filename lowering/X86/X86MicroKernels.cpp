@@ -53,6 +53,25 @@ struct Avx2 final : MicroKernelIsa {
             .getResult(0);
     return arith::AddIOp::create(b, loc, acc, quads);
   }
+  // vpmaddubsw would saturate on c·q up to 255·127, so int8 layers use the
+  // sign trick: |Q| (unsigned) times q with Q's sign, Q = c xor 0x80.
+  Value dot8(OpBuilder &b, Location loc, Value acc, Value codes,
+             Value q) const override {
+    auto bias = arith::ConstantOp::create(
+        b, loc,
+        DenseElementsAttr::get(cast<ShapedType>(codes.getType()),
+                               b.getI8IntegerAttr(int8_t(-128))));
+    Value w = arith::XOrIOp::create(b, loc, codes, bias);
+    StringAttr sign = b.getStringAttr("llvm.x86.avx2.psign.b");
+    Value absW = LLVM::CallIntrinsicOp::create(b, loc, codes.getType(), sign,
+                                               ValueRange{w, w})
+                     .getResult(0);
+    Value signedQ = LLVM::CallIntrinsicOp::create(b, loc, q.getType(), sign,
+                                                  ValueRange{q, w})
+                        .getResult(0);
+    return dot(b, loc, acc, absW, signedQ);
+  }
+  bool dot8SubtractsOffset() const override { return true; }
 };
 
 } // namespace

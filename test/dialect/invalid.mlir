@@ -386,3 +386,19 @@ func.func @packed_input(%x: tensor<1x256xf32>, %p: tensor<8x128xi8>, %m: tensor<
   %y = ternary.packed_linear %x, %p, %m {cols = 300 : i64, group = 0 : i64} : (tensor<1x256xf32>, tensor<8x128xi8>, tensor<8x1x2xf32>) -> tensor<1x8xf32>
   return
 }
+
+// -----
+
+func.func @packed_int8_bytes(%x: tensor<1x300xf32>, %p: tensor<8x128xi8>, %m: tensor<8x1x2xf32>) {
+  // expected-error @+1 {{expects packed codes of shape [8, 512], but got [8, 128]}}
+  %y = ternary.packed_linear %x, %p, %m {bits = 8 : i64, cols = 300 : i64, group = 0 : i64} : (tensor<1x300xf32>, tensor<8x128xi8>, tensor<8x1x2xf32>) -> tensor<1x8xf32>
+  return
+}
+
+// -----
+
+func.func @packed_bits(%x: tensor<1x300xf32>, %p: tensor<8x128xi8>, %m: tensor<8x1x2xf32>) {
+  // expected-error @+1 {{expects 2-bit (ternary) or 8-bit codes, but got 4 bits}}
+  %y = ternary.packed_linear %x, %p, %m {bits = 4 : i64, cols = 300 : i64, group = 0 : i64} : (tensor<1x300xf32>, tensor<8x128xi8>, tensor<8x1x2xf32>) -> tensor<1x8xf32>
+  return
+}

@@ -70,3 +70,22 @@ module attributes {ternary.target = {triple = "x86_64-unknown-linux-gnu", cpu = 
     return %y : tensor<1x2xf32>
   }
 }
+
+// -----
+
+// int8 codes (bits = 8) get their own kernel: vpdpbusd takes c = Q + 128
+// as it is, AVX2 multiplies |Q| by q with Q's sign (vpmaddubsw would
+// saturate), NEON's sdot takes Q = c xor 0x80.
+// CHECK-LABEL: func.func @int8
+// CHECK: llvm.func internal @trt_ternary_{{[a-z0-9_]+}}_m1_n3_k64_g0_b8
+// VNNI: llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.512"
+// AVX2: llvm.call_intrinsic "llvm.x86.avx2.psign.b"
+// AVX2: llvm.call_intrinsic "llvm.x86.avx2.pmadd.ub.sw"
+// NEON: arith.xori
+// NEON: llvm.call_intrinsic "llvm.aarch64.neon.sdot.v4i32.v16i8"
+func.func @int8(%x: tensor<1x64xf32>) -> tensor<1x3xf32> {
+  %p = ternary.weight dense<-125> : tensor<3x256xi8>
+  %m = ternary.weight dense<1.0> : tensor<3x1x2xf32>
+  %y = ternary.packed_linear %x, %p, %m {bits = 8 : i64, cols = 64 : i64, group = 0 : i64} : (tensor<1x64xf32>, tensor<3x256xi8>, tensor<3x1x2xf32>) -> tensor<1x3xf32>
+  return %y : tensor<1x3xf32>
+}

@@ -42,15 +42,25 @@ func.func @groups(%x: tensor<2x300xf32>) -> tensor<2x3xf32> {
 
 // -----
 
-// Encodings the kernels do not run stay for the reference lowering.
-// CHECK-LABEL: func.func @left_alone
-// CHECK: ternary.qlinear {{.*}} encoding(#ternary.int<bits = 8>)
+// int8 per row packs one byte per column, c = Q + 128 (past K: 128), with
+// (α, β) = (s, -128·s); the encodings the kernels do not run (int4, ternary
+// groups of 32 columns) stay for the reference lowering.
+// CHECK-LABEL: func.func @int8_and_left_alone
+// CHECK: %[[P:.*]] = ternary.weight dense_resource<[[PK:.*]]> : tensor<2x256xi8>
+// CHECK: %[[M:.*]] = ternary.weight dense_resource<[[MK:.*]]> : tensor<2x1x2xf32>
+// CHECK: ternary.packed_linear %{{.*}}, %[[P]], %[[M]] {bits = 8 : i64, cols = 64 : i64, group = 0 : i64}
+// CHECK: ternary.qlinear {{.*}} encoding(#ternary.int<bits = 4>)
 // CHECK: ternary.qlinear {{.*}} encoding(#ternary.ternary<block = 32>)
-func.func @left_alone(%x: tensor<1x64xf32>) -> (tensor<1x2xf32>, tensor<1x2xf32>) {
+// CHECK: [[PK]]: "0x04000000838383838383838383838383838383838383838383838383838383838383838383838383838383838383838383838383838383838383838383838383838383838080808080808080808080808080808080808080808080808080808080808080808080808080808080808080808080808080808080808080808080808080808080808080808080808080808080808080808080808080808080808080808080808080808080808080808080808080808080808080808080808080808080808080808080808080808080808080808080808080808080808080808080808080808080808080808080808080808080808080808080808080808080808080808080807D7D7D7D7D7D7D7D7D7D7D7D7D7D7D7D7D7D7D7D7D7D7D7D7D7D7D7D7D7D7D7D7D7D7D7D7D7D7D7D7D7D7D7D7D7D7D7D7D7D7D7D7D7D7D7D7D7D7D7D7D7D7D7D808080808080808080808080808080808080808080808080808080808080808080808080808080808080808080808080808080808080808080808080808080808080808080808080808080808080808080808080808080808080808080808080808080808080808080808080808080808080808080808080808080808080808080808080808080808080808080808080808080808080808080808080808080808080808080808080808080808080808080808080808080808080808080808080"
+// CHECK: [[MK]]: "0x040000000000003F000080C20000803F000000C3"
+func.func @int8_and_left_alone(%x: tensor<1x64xf32>) -> (tensor<1x2xf32>, tensor<1x2xf32>, tensor<1x2xf32>) {
+  %c8 = ternary.weight dense<[[3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3], [-3, -3, -3, -3, -3, -3, -3, -3, -3, -3, -3, -3, -3, -3, -3, -3, -3, -3, -3, -3, -3, -3, -3, -3, -3, -3, -3, -3, -3, -3, -3, -3, -3, -3, -3, -3, -3, -3, -3, -3, -3, -3, -3, -3, -3, -3, -3, -3, -3, -3, -3, -3, -3, -3, -3, -3, -3, -3, -3, -3, -3, -3, -3, -3]]> : tensor<2x64xi8>
+  %s8 = ternary.weight dense<[[0.5], [1.0]]> : tensor<2x1xf32>
   %c = ternary.weight dense<1> : tensor<2x64xi8>
   %s = ternary.weight dense<1.0> : tensor<2x1xf32>
   %s2 = ternary.weight dense<1.0> : tensor<2x2xf32>
-  %a = ternary.qlinear %x, %c scales %s encoding(#ternary.int<bits = 8>) : (tensor<1x64xf32>, tensor<2x64xi8>, tensor<2x1xf32>) -> tensor<1x2xf32>
-  %b = ternary.qlinear %x, %c scales %s2 encoding(#ternary.ternary<block = 32>) : (tensor<1x64xf32>, tensor<2x64xi8>, tensor<2x2xf32>) -> tensor<1x2xf32>
-  return %a, %b : tensor<1x2xf32>, tensor<1x2xf32>
+  %a = ternary.qlinear %x, %c8 scales %s8 encoding(#ternary.int<bits = 8>) : (tensor<1x64xf32>, tensor<2x64xi8>, tensor<2x1xf32>) -> tensor<1x2xf32>
+  %b = ternary.qlinear %x, %c scales %s encoding(#ternary.int<bits = 4>) : (tensor<1x64xf32>, tensor<2x64xi8>, tensor<2x1xf32>) -> tensor<1x2xf32>
+  %d = ternary.qlinear %x, %c scales %s2 encoding(#ternary.ternary<block = 32>) : (tensor<1x64xf32>, tensor<2x64xi8>, tensor<2x2xf32>) -> tensor<1x2xf32>
+  return %a, %b, %d : tensor<1x2xf32>, tensor<1x2xf32>, tensor<1x2xf32>
 }
