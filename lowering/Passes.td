@@ -128,4 +128,28 @@ def ConvertTernaryToKernelsPass
   ];
 }
 
+def TerminatorInterchangeLoopsPass
+    : Pass<"terminator-interchange-loops"> {
+  let summary = "Put the loop that walks contiguous memory innermost";
+  let description = [{
+    `convert-linalg-to-loops` nests the loops of a `linalg.generic` in the
+    order of its iterators, reductions last. For a matmul C[i, j] += A[i, k]
+    · B[k, j] that makes k innermost, so B is read with a stride and the
+    vectorizer gathers. This pass scores every loop d of each generic by
+    the operands whose last index is d (read contiguously) minus those that
+    index d elsewhere (strided), and moves the best loop innermost when it
+    beats the current innermost loop and runs at least 8 iterations. The
+    linear layers' y[m, n] = Σ x[m, k]·w[n, k] keep k innermost; the
+    attention products of a decode step get their long dimension innermost.
+
+    #### Input invariant
+    - Any IR; only `linalg.generic` ops change.
+
+    #### Output IR
+    - The same computation with permuted iterators and indexing maps
+      (`linalg::interchangeGenericOp`).
+  }];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect"];
+}
+
 #endif // TERMINATOR_LOWERING_PASSES_TD
