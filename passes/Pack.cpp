@@ -196,35 +196,14 @@ void TernaryPackPass::runOnOperation() {
   });
   if (ops.empty())
     return;
-  char err[TRT_ERROR_MESSAGE_SIZE];
   llvm::scope_exit cleanup([&] {
     trt_writer_destroy(writer);
     trt_archive_close(input);
   });
-  if (usesArchive) {
-    auto attr =
-        module->getAttrOfType<StringAttr>(TernaryDialect::getArchiveAttrName());
-    if (!attr) {
-      module.emitError("ternary-pack: weights refer to the parameter "
-                       "archive, but the module has no ")
-          << TernaryDialect::getArchiveAttrName() << " attribute";
-      return signalPassFailure();
-    }
-    if (outputArchive.empty()) {
-      module.emitError("ternary-pack: weights come from the archive ")
-          << attr.getValue() << "; set output-archive=PATH for the packed "
-          << "weights";
-      return signalPassFailure();
-    }
-    inputPath = attr.str();
-    if (trt_archive_open(inputPath.c_str(), 0, &input, err, sizeof(err)) !=
-            TRT_OK ||
-        trt_writer_create(outputArchive.c_str(), &writer, err, sizeof(err)) !=
-            TRT_OK) {
-      module.emitError("ternary-pack: ") << err;
-      return signalPassFailure();
-    }
-  }
+  if (usesArchive &&
+      failed(openArchives(module, outputArchive, "ternary-pack",
+                          "packed weights", input, writer, inputPath)))
+    return signalPassFailure();
   for (QLinearOp op : ops)
     if (failed(pack(op)))
       return signalPassFailure();

@@ -329,30 +329,10 @@ void TernaryTernarizePass::runOnOperation() {
     module.emitError("ternary-ternarize: calibration statistics: ") << err;
     return signalPassFailure();
   }
-  if (usesArchive) {
-    auto attr =
-        module->getAttrOfType<StringAttr>(TernaryDialect::getArchiveAttrName());
-    if (!attr) {
-      module.emitError("ternary-ternarize: weights refer to the parameter "
-                       "archive, but the module has no ")
-          << TernaryDialect::getArchiveAttrName() << " attribute";
-      return signalPassFailure();
-    }
-    if (outputArchive.empty()) {
-      module.emitError("ternary-ternarize: weights come from the archive ")
-          << attr.getValue()
-          << "; set output-archive=PATH for the ternarized weights";
-      return signalPassFailure();
-    }
-    inputPath = attr.str();
-    if (trt_archive_open(inputPath.c_str(), 0, &input, err, sizeof(err)) !=
-            TRT_OK ||
-        trt_writer_create(outputArchive.c_str(), &writer, err, sizeof(err)) !=
-            TRT_OK) {
-      module.emitError("ternary-ternarize: ") << err;
-      return signalPassFailure();
-    }
-  }
+  if (usesArchive &&
+      failed(openArchives(module, outputArchive, "ternary-ternarize",
+                          "ternarized weights", input, writer, inputPath)))
+    return signalPassFailure();
 
   bool failedAny = false;
   for (LinearOp linear : linears)

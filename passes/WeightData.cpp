@@ -184,3 +184,29 @@ LogicalResult mlir::ternary::finishArchive(ModuleOp module, trt_archive *input,
                   StringAttr::get(module.getContext(), outputPath));
   return success();
 }
+
+LogicalResult mlir::ternary::openArchives(ModuleOp module, StringRef outputPath,
+                                          StringRef pass, StringRef what,
+                                          trt_archive *&input,
+                                          trt_writer *&writer,
+                                          std::string &inputPath) {
+  auto attr =
+      module->getAttrOfType<StringAttr>(TernaryDialect::getArchiveAttrName());
+  if (!attr)
+    return module.emitError()
+           << pass << ": weights refer to the parameter archive, but the "
+           << "module has no " << TernaryDialect::getArchiveAttrName()
+           << " attribute";
+  if (outputPath.empty())
+    return module.emitError()
+           << pass << ": weights come from the archive " << attr.getValue()
+           << "; set output-archive=PATH for the " << what;
+  inputPath = attr.str();
+  char err[TRT_ERROR_MESSAGE_SIZE];
+  if (trt_archive_open(inputPath.c_str(), 0, &input, err, sizeof(err)) !=
+          TRT_OK ||
+      trt_writer_create(outputPath.str().c_str(), &writer, err, sizeof(err)) !=
+          TRT_OK)
+    return module.emitError() << pass << ": " << err;
+  return success();
+}

@@ -48,6 +48,14 @@ Value makeWeightValue(OpBuilder &b, Location loc, RankedTensorType type,
                       trt_writer *writer, StringRef archivePath,
                       StringRef pass);
 
+/// Opens the module's archive (`ternary.archive`) into `input` and creates
+/// `writer` for `outputPath`, for a pass (`pass`, named in errors) that
+/// rewrites archive weights; `what` names what it writes ("ternarized
+/// weights"). Errors are emitted on `module`; `inputPath` gets the path.
+LogicalResult openArchives(ModuleOp module, StringRef outputPath,
+                           StringRef pass, StringRef what, trt_archive *&input,
+                           trt_writer *&writer, std::string &inputPath);
+
 /// Copies every entry of `input` that `module` still refers to and that
 /// `writer` lacks, finishes `writer` and points the module's
 /// `ternary.archive` at `outputPath`.

@@ -31,11 +31,7 @@ struct NeonDot final : MicroKernelIsa {
   // sdot multiplies signed bytes: int8 codes go back to Q = c xor 0x80.
   Value dot8(OpBuilder &b, Location loc, Value acc, Value codes,
              Value q) const override {
-    auto bias = arith::ConstantOp::create(
-        b, loc,
-        DenseElementsAttr::get(cast<ShapedType>(codes.getType()),
-                               b.getI8IntegerAttr(int8_t(-128))));
-    return dot(b, loc, acc, arith::XOrIOp::create(b, loc, codes, bias), q);
+    return dot(b, loc, acc, int8CodesToSigned(b, loc, codes), q);
   }
   bool dot8SubtractsOffset() const override { return true; }
 };

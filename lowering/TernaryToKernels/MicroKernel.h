@@ -57,6 +57,9 @@ std::unique_ptr<MicroKernelIsa> createX86Avx2MicroKernel();
 std::unique_ptr<MicroKernelIsa> createX86Avx512VnniMicroKernel();
 std::unique_ptr<MicroKernelIsa> createArmNeonDotMicroKernel();
 
+/// `codes` xor 0x80 bytewise: int8 codes c = Q + 128 back to Q.
+Value int8CodesToSigned(OpBuilder &b, Location loc, Value codes);
+
 /// The micro-kernel of `isa`; null for KernelIsa::None.
 std::unique_ptr<MicroKernelIsa> createMicroKernel(KernelIsa isa);
 

@@ -42,6 +42,15 @@ mlir::terminator::createMicroKernel(KernelIsa isa) {
   return nullptr;
 }
 
+Value mlir::terminator::int8CodesToSigned(OpBuilder &b, Location loc,
+                                          Value codes) {
+  auto signBit = arith::ConstantOp::create(
+      b, loc,
+      DenseElementsAttr::get(cast<ShapedType>(codes.getType()),
+                             b.getI8IntegerAttr(int8_t(-128))));
+  return arith::XOrIOp::create(b, loc, codes, signBit);
+}
+
 namespace {
 
 /// The static problem of one kernel: y[M, N] = x[M, K] · Ŵ[N, K]ᵀ with

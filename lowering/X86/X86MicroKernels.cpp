@@ -57,11 +57,7 @@ struct Avx2 final : MicroKernelIsa {
   // sign trick: |Q| (unsigned) times q with Q's sign, Q = c xor 0x80.
   Value dot8(OpBuilder &b, Location loc, Value acc, Value codes,
              Value q) const override {
-    auto bias = arith::ConstantOp::create(
-        b, loc,
-        DenseElementsAttr::get(cast<ShapedType>(codes.getType()),
-                               b.getI8IntegerAttr(int8_t(-128))));
-    Value w = arith::XOrIOp::create(b, loc, codes, bias);
+    Value w = int8CodesToSigned(b, loc, codes);
     StringAttr sign = b.getStringAttr("llvm.x86.avx2.psign.b");
     Value absW = LLVM::CallIntrinsicOp::create(b, loc, codes.getType(), sign,
                                                ValueRange{w, w})
