@@ -248,6 +248,76 @@ private:
     return out;
   }
 
+  /// The lane sums of `vs` (vector<lanes x f32> each). A power-of-two
+  /// count up to `lanes` is summed jointly: pairs of vectors are folded into
+  /// one whose lane segments hold partial sums of both (a transposing
+  /// butterfly), then each segment is folded within the vector; `lanes`
+  /// outputs cost lanes - 1 shuffle pairs and adds instead of lanes
+  /// separate reductions. Other counts use one reduction each.
+  SmallVector<Value> sumLanes(ArrayRef<Value> vs) {
+    int64_t count = int64_t(vs.size());
+    bool joint = count > 1 && count <= lanes && llvm::isPowerOf2_64(count);
+    if (!joint) {
+      auto reassoc = LLVM::FastmathFlagsAttr::get(b.getContext(),
+                                                  LLVM::FastmathFlags::reassoc);
+      Value zero = arith::ConstantOp::create(b, loc, b.getF32FloatAttr(0.0f));
+      SmallVector<Value> out;
+      for (Value v : vs)
+        out.push_back(
+            LLVM::vector_reduce_fadd::create(b, loc, f32, zero, v, reassoc));
+      return out;
+    }
+    // ids[i][seg]: the output whose partial sums lie in segment seg of
+    // vector i; every segment is `width` lanes wide.
+    SmallVector<Value> level(vs.begin(), vs.end());
+    std::vector<std::vector<int64_t>> ids;
+    for (int64_t i = 0; i < count; ++i)
+      ids.push_back({i});
+    int64_t width = lanes;
+    while (level.size() > 1) {
+      SmallVector<Value> next;
+      std::vector<std::vector<int64_t>> nextIds;
+      for (size_t i = 0; i < level.size(); i += 2) {
+        SmallVector<int64_t> lo, hi;
+        std::vector<int64_t> merged;
+        for (size_t seg = 0; seg < ids[i].size(); ++seg) {
+          int64_t base = int64_t(seg) * width, half = width / 2;
+          for (int64_t j = 0; j < half; ++j)
+            lo.push_back(base + j);
+          for (int64_t j = 0; j < half; ++j)
+            lo.push_back(lanes + base + j);
+          for (int64_t j = 0; j < half; ++j)
+            hi.push_back(base + half + j);
+          for (int64_t j = 0; j < half; ++j)
+            hi.push_back(lanes + base + half + j);
+          merged.push_back(ids[i][seg]);
+          merged.push_back(ids[i + 1][seg]);
+        }
+        Value a = vector::ShuffleOp::create(b, loc, level[i], level[i + 1], lo);
+        Value c = vector::ShuffleOp::create(b, loc, level[i], level[i + 1], hi);
+        next.push_back(arith::AddFOp::create(b, loc, a, c));
+        nextIds.push_back(std::move(merged));
+      }
+      level = std::move(next);
+      ids = std::move(nextIds);
+      width /= 2;
+    }
+    Value v = level.front();
+    for (; width > 1; width /= 2) {
+      // Fold the upper half of every segment onto its lower half.
+      SmallVector<int64_t> perm;
+      for (int64_t lane = 0; lane < lanes; ++lane)
+        perm.push_back(lane % width < width / 2 ? lane + width / 2 : lane);
+      Value shifted = vector::ShuffleOp::create(b, loc, v, v, perm);
+      v = arith::AddFOp::create(b, loc, v, shifted);
+    }
+    SmallVector<Value> out(count);
+    int64_t segWidth = lanes / count;
+    for (int64_t seg = 0; seg < count; ++seg)
+      out[ids[0][seg]] = vector::ExtractOp::create(b, loc, v, seg * segWidth);
+    return out;
+  }
+
   /// One register tile: rows [n, n + rows) × tokens [m, m + tokens).
   void emitTile(Value n, int64_t rows, Value m, int64_t tokens) {
     SmallVector<Value> wrow, xrow;
@@ -330,14 +400,12 @@ private:
           }
           return out;
         });
-    auto reassoc = LLVM::FastmathFlagsAttr::get(b.getContext(),
-                                                LLVM::FastmathFlags::reassoc);
+    SmallVector<Value> dots = sumLanes(accf);
     for (int64_t t = 0; t < tokens; ++t) {
       Value row = add(m, t);
       Value scale = load(f32, xmeta, f32, mul(row, xStride));
       for (int64_t r = 0; r < rows; ++r) {
-        Value dot = LLVM::vector_reduce_fadd::create(
-            b, loc, f32, zero, accf[r * tokens + t], reassoc);
+        Value dot = dots[r * tokens + t];
         Value sum = arith::AddFOp::create(b, loc, dot, offsets[r * tokens + t]);
         Value out = arith::MulFOp::create(b, loc, scale, sum);
         LLVM::StoreOp::create(b, loc, out,

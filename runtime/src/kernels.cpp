@@ -14,6 +14,7 @@
 #include <cmath>
 #include <condition_variable>
 #include <mutex>
+#include <system_error>
 #include <thread>
 #include <vector>
 
@@ -64,11 +65,19 @@ public:
   void setThreads(int32_t n) {
     n = std::max<int32_t>(1, n);
     std::lock_guard<std::mutex> lock(startMutex);
-    while (int32_t(workers.size()) + 1 < n)
-      workers.emplace_back([this, i = int32_t(workers.size()) + 1,
-                            start = generation.load(
-                                std::memory_order_acquire)] { run(i, start); });
-    threads = n;
+    while (int32_t(workers.size()) + 1 < n) {
+      try {
+        workers.emplace_back(
+            [this, i = int32_t(workers.size()) + 1,
+             start = generation.load(std::memory_order_acquire)] {
+              run(i, start);
+            });
+      } catch (const std::system_error &) {
+        // The system refused another thread: run with those that started.
+        break;
+      }
+    }
+    threads = std::min<int32_t>(n, int32_t(workers.size()) + 1);
   }
   int32_t numThreads() const { return threads; }
 

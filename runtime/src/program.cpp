@@ -488,6 +488,14 @@ int parse(int argc, char **argv, const trt_model_info *m, Options &o) {
         o.weights = v;
     } else if (a == "--threads") {
       ok = integer("--threads", o.threads, 1);
+      // Each thread is a worker of the pool; far more than cores only
+      // spins, and thousands would fail to start.
+      if (ok && o.threads > 256) {
+        std::fprintf(stderr,
+                     "%s: error: --threads expects at most 256, got %d\n", prog,
+                     o.threads);
+        ok = false;
+      }
     } else if ((o.command == "generate" || o.command == "logits") &&
                a == "--prompt") {
       const char *v = value("--prompt");
