@@ -19,3 +19,13 @@ module attributes {ternary.archive = "w.tpar"} {
     return %y : tensor<1x1xf32>
   }
 }
+
+// -----
+
+func.func @int8_out_of_range(%x: tensor<1x4xf32>) -> tensor<1x1xf32> {
+  %c = ternary.weight dense<[[0, 1, -128, 5]]> : tensor<1x4xi8>
+  %s = ternary.weight dense<1.0> : tensor<1x1xf32>
+  // expected-error @+1 {{cannot be packed: int8 code -128 at [0, 2] is outside [-127, 127]}}
+  %y = ternary.qlinear %x, %c scales %s encoding(#ternary.int<bits = 8>) : (tensor<1x4xf32>, tensor<1x4xi8>, tensor<1x1xf32>) -> tensor<1x1xf32>
+  return %y : tensor<1x1xf32>
+}
