@@ -31,6 +31,10 @@ namespace mlir::terminator {
 void populateTernaryToLinalgPatterns(TypeConverter &converter,
                                      RewritePatternSet &patterns);
 
+/// The reassociation that views a rank-`rank` shape [..., K] as [rows, K]
+/// (tokens by features), for collapse_shape / expand_shape.
+SmallVector<ReassociationIndices> leadingAndLastDims(int64_t rank);
+
 /// y[..., n] + bias[n] for y of type `resultType` (the reference lowering's
 /// bias addition, shared with the kernel lowering).
 Value buildBiasAdd(OpBuilder &b, Location loc, Value y, Value bias,

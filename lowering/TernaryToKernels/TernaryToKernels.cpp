@@ -42,6 +42,15 @@ mlir::terminator::createMicroKernel(KernelIsa isa) {
   return nullptr;
 }
 
+SmallVector<ReassociationIndices>
+mlir::terminator::leadingAndLastDims(int64_t rank) {
+  SmallVector<ReassociationIndices> groups(2);
+  for (int64_t d = 0; d + 1 < rank; ++d)
+    groups[0].push_back(d);
+  groups[1].push_back(rank - 1);
+  return groups;
+}
+
 Value mlir::terminator::int8CodesToSigned(OpBuilder &b, Location loc,
                                           Value codes) {
   auto signBit = arith::ConstantOp::create(
@@ -480,15 +489,16 @@ func::FuncOp getOrDeclareRuntime(ModuleOp module) {
   return func;
 }
 
-/// `tensor` [..., K] as a read-only rank-2 memref [rows, K] of dynamic sizes.
-Value asDynamicMatrix(OpBuilder &b, Location loc, Value tensor) {
+/// `tensor` as a read-only rank-2 memref of dynamic sizes, its dimensions
+/// grouped by `groups` (default: [leading dimensions, last dimension]).
+Value asDynamicMatrix(OpBuilder &b, Location loc, Value tensor,
+                      ArrayRef<ReassociationIndices> groups = {}) {
   auto type = cast<RankedTensorType>(tensor.getType());
   if (type.getRank() != 2) {
-    SmallVector<ReassociationIndices> groups(2);
-    for (int64_t d = 0; d + 1 < type.getRank(); ++d)
-      groups[0].push_back(d);
-    groups[1].push_back(type.getRank() - 1);
-    tensor = tensor::CollapseShapeOp::create(b, loc, tensor, groups);
+    tensor = tensor::CollapseShapeOp::create(
+        b, loc, tensor,
+        groups.empty() ? leadingAndLastDims(type.getRank())
+                       : SmallVector<ReassociationIndices>(groups));
     type = cast<RankedTensorType>(tensor.getType());
   }
   auto memrefType = MemRefType::get(type.getShape(), type.getElementType());
@@ -518,22 +528,10 @@ LogicalResult lowerPackedLinear(PackedLinearOp op, const MicroKernelIsa &isa,
 
   OpBuilder b(op);
   Location loc = op.getLoc();
-  // The meta tensor [N, G, 2] always collapses its last two dimensions.
-  auto collapseMeta = [&](Value meta) {
-    auto t = cast<RankedTensorType>(meta.getType());
-    Value flat = tensor::CollapseShapeOp::create(
-        b, loc, meta, SmallVector<ReassociationIndices>{{0}, {1, 2}});
-    auto ft = cast<RankedTensorType>(flat.getType());
-    auto buffer = bufferization::ToBufferOp::create(
-        b, loc, MemRefType::get(ft.getShape(), t.getElementType()), flat, true);
-    int64_t dyn = ShapedType::kDynamic;
-    return memref::CastOp::create(
-               b, loc, MemRefType::get({dyn, dyn}, t.getElementType()), buffer)
-        .getResult();
-  };
   Value x = asDynamicMatrix(b, loc, op.getInput());
   Value packed = asDynamicMatrix(b, loc, op.getPacked());
-  Value meta = collapseMeta(op.getMeta());
+  // meta [N, G, 2] -> [N, 2·G]
+  Value meta = asDynamicMatrix(b, loc, op.getMeta(), {{0}, {1, 2}});
   auto yType = MemRefType::get({s.m, s.n}, b.getF32Type());
   Value yBuffer =
       memref::AllocOp::create(b, loc, yType, b.getI64IntegerAttr(64));
@@ -554,13 +552,9 @@ LogicalResult lowerPackedLinear(PackedLinearOp op, const MicroKernelIsa &isa,
   Value y = bufferization::ToTensorOp::create(
       b, loc, RankedTensorType::get({s.m, s.n}, b.getF32Type()), yBuffer,
       /*restrict=*/true, /*writable=*/true);
-  if (outType.getRank() != 2) {
-    SmallVector<ReassociationIndices> groups(2);
-    for (int64_t d = 0; d + 1 < outType.getRank(); ++d)
-      groups[0].push_back(d);
-    groups[1].push_back(outType.getRank() - 1);
-    y = tensor::ExpandShapeOp::create(b, loc, outType, y, groups);
-  }
+  if (outType.getRank() != 2)
+    y = tensor::ExpandShapeOp::create(b, loc, outType, y,
+                                      leadingAndLastDims(outType.getRank()));
   if (op.getBias())
     y = buildBiasAdd(b, loc, y, op.getBias(), outType);
   op.replaceAllUsesWith(y);

@@ -932,13 +932,9 @@ std::vector<CalibLayer> instrumentLinears(ModuleOp module,
     observed.try_emplace(x, it->second);
     b.setInsertionPoint(op);
     auto type = cast<RankedTensorType>(x.getType());
-    if (type.getRank() != 2) {
-      SmallVector<ReassociationIndices> groups(2);
-      for (int64_t d = 0; d + 1 < type.getRank(); ++d)
-        groups[0].push_back(d);
-      groups[1].push_back(type.getRank() - 1);
-      x = tensor::CollapseShapeOp::create(b, loc, x, groups);
-    }
+    if (type.getRank() != 2)
+      x = tensor::CollapseShapeOp::create(b, loc, x,
+                                          leadingAndLastDims(type.getRank()));
     x = tensor::CastOp::create(b, loc, rows, x);
     Value id =
         arith::ConstantOp::create(b, loc, b.getI64IntegerAttr(it->second));
