@@ -70,6 +70,45 @@ def TernaryParamsToArgumentsPass
   }];
 }
 
+def TerminatorKvCacheInPlacePass
+    : Pass<"terminator-kv-cache-in-place", "::mlir::ModuleOp"> {
+  let summary = "Write a decode step's new key and value into the cache in place";
+  let description = [{
+    An exported decoder takes its KV cache as `past` inputs of P slots and
+    returns `present = concat(past, new)` of P + 1 slots, so every decode
+    step copies the whole cache once inside the model (and the caller copies
+    the new slot back). This pass turns each such pair into one in-place
+    buffer: in every function, a returned `tensor.concat` along dimension d
+    whose first operand is a function argument used only there, with P > 0
+    slots, and whose second operand has one slot, becomes
+
+    ```mlir
+    %present = tensor.insert_slice %new into %cache[0, .., %slot, .., 0]
+    ```
+
+    where `%cache` is that argument, now of the concat's type (P + 1 slots),
+    and `%slot` is read from a new trailing argument `tensor<1xi64>` with
+    the attribute `terminator.cache_slot`. The concat's result is dropped
+    from the function's results; the function records the dropped result
+    indices in `terminator.in_place_cache`. One-shot bufferization then
+    writes the new slot into the caller's cache buffer and the attention
+    reads it there: the caller keeps one cache of P + 1 slots, passes the
+    slot of the new token, and masks the slots that hold no token yet.
+    Functions without such a concat (a prefill with P = 0) are unchanged.
+
+    #### Input invariant
+    - Tensor-level functions (before bufferization).
+
+    #### Output IR
+    - No returned concat of a cache argument remains in a rewritten
+      function; every other op is unchanged.
+  }];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::tensor::TensorDialect",
+  ];
+}
+
 def ConvertTernaryToKernelsPass
     : Pass<"convert-ternary-to-kernels", "::mlir::ModuleOp"> {
   let summary = "Lower packed ternary linear layers to per-ISA micro-kernels";

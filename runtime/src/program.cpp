@@ -107,12 +107,21 @@ struct Function {
   std::vector<Buffer> owned; // per argument; empty for params and the cache
   std::vector<std::vector<int64_t>> descriptors;
   std::vector<void *> argv;
+  /// Decode steps: slots of the cache the function reads (the in-place
+  /// cache's P + 1, or a copying step's P), and whether it writes its new
+  /// key and value into the cache itself (TRT_ARG_CACHE_SLOT).
+  int64_t cacheSlots = 0;
+  bool inPlace = false;
   void *buffer(int i) const {
     return reinterpret_cast<void *>(descriptors[i][1]);
   }
   const trt_arg &arg(int i) const { return fn->args[i]; }
   void call() { fn->call(argv.data()); }
 };
+
+bool isCacheInput(const trt_arg &a) {
+  return a.role == TRT_ARG_PAST_KEY || a.role == TRT_ARG_PAST_VALUE;
+}
 
 class Model {
 public:
@@ -134,7 +143,7 @@ public:
   int longestPrefill() const {
     return prefills.empty() ? 0 : prefills.back().fn->seq_len;
   }
-  bool hasDecode() const { return decodeFn.fn != nullptr; }
+  bool hasDecode() const { return !decodes.empty(); }
 
 private:
   bool bindFunction(Function &f, const trt_function *fn, bool isDecode,
@@ -143,14 +152,24 @@ private:
   /// Copies `count` slots of f's present keys and values, from slot `from`,
   /// into cache slots `to`...
   void storePresent(const Function &f, int64_t from, int64_t to, int64_t count);
+  /// The decode step for the token at `position`: the in-place step with
+  /// the fewest cache slots that holds it, or the copying step.
+  Function *decodeFor(int64_t position);
+  /// Lays the cache out for `slots` slots per head, keeping the first
+  /// `position` slots of each head.
+  void relayout(int64_t slots);
 
   const trt_model_info *info;
   trt_archive *archive;
   std::vector<Function> prefills; // by increasing seq_len
-  Function decodeFn;
-  /// Per layer: keys and values [1, kv heads, context - 1, head dim].
+  /// Decode steps by increasing cache slots: in-place steps of a few cache
+  /// lengths (attention reads only the slots of the shortest that holds the
+  /// sequence), or one step that copies its cache.
+  std::vector<Function> decodes;
+  /// Per layer: keys and values, [1, kv heads, layoutSlots, head dim] in
+  /// buffers of the largest decode step's cache.
   std::vector<Buffer> cacheKeys, cacheValues;
-  int64_t kvHeads = 0, headDim = 0;
+  int64_t kvHeads = 0, headDim = 0, layoutSlots = 0;
   int position = 0;
   /// Without a decode function: the sequence so far, rerun every step.
   std::vector<int32_t> history;
@@ -182,14 +201,15 @@ bool Model::bindFunction(Function &f, const trt_function *fn, bool isDecode,
         return false;
       }
       data = e->data;
-    } else if (isDecode &&
-               (a.role == TRT_ARG_PAST_KEY || a.role == TRT_ARG_PAST_VALUE)) {
+    } else if (isDecode && isCacheInput(a)) {
+      // Every decode step shares one cache per layer, allocated by bind()
+      // for the largest.
       auto &cache = a.role == TRT_ARG_PAST_KEY ? cacheKeys : cacheValues;
-      if (a.layer >= int(cache.size()))
-        cache.resize(size_t(a.layer) + 1);
-      kvHeads = a.shape[1];
-      headDim = a.shape[3];
-      cache[a.layer] = Buffer(elements(a) * sizeof(float));
+      if (a.layer < 0 || a.layer >= int(cache.size()) ||
+          cache[a.layer].bytes < elements(a) * sizeof(float)) {
+        error = "internal: no cache for layer " + std::to_string(a.layer);
+        return false;
+      }
       data = cache[a.layer].data;
     } else {
       size_t bytes = elements(a) * trt_dtype_size(trt_dtype(a.dtype));
@@ -208,15 +228,15 @@ bool Model::bindFunction(Function &f, const trt_function *fn, bool isDecode,
 }
 
 bool Model::bind(std::string &error) {
+  std::vector<const trt_function *> decodeFns;
   for (int i = 0; i < info->num_functions; ++i) {
     const trt_function *fn = &info->functions[i];
     if (fn->past_len == 0) {
       prefills.emplace_back();
       if (!bindFunction(prefills.back(), fn, false, error))
         return false;
-    } else if (fn->seq_len == 1 && !decodeFn.fn) {
-      if (!bindFunction(decodeFn, fn, true, error))
-        return false;
+    } else if (fn->seq_len == 1) {
+      decodeFns.push_back(fn);
     }
   }
   std::sort(prefills.begin(), prefills.end(),
@@ -227,6 +247,51 @@ bool Model::bind(std::string &error) {
     error = "the program has no prefill function";
     return false;
   }
+  // One cache per layer, as large as the largest decode step's.
+  std::vector<size_t> largest;
+  for (const trt_function *fn : decodeFns)
+    for (int i = 0; i < fn->num_args; ++i) {
+      const trt_arg &a = fn->args[i];
+      if (!isCacheInput(a) || a.layer < 0)
+        continue;
+      if (a.rank != 4) {
+        error = "internal: cache argument of rank " + std::to_string(a.rank);
+        return false;
+      }
+      kvHeads = a.shape[1];
+      headDim = a.shape[3];
+      size_t slot = 2 * size_t(a.layer) + (a.role == TRT_ARG_PAST_VALUE);
+      if (slot >= largest.size())
+        largest.resize(slot + 1, 0);
+      largest[slot] = std::max(largest[slot], elements(a));
+    }
+  cacheKeys.resize(largest.size() / 2 + 1);
+  cacheValues.resize(largest.size() / 2 + 1);
+  for (size_t slot = 0; slot < largest.size(); ++slot) {
+    auto &cache = slot % 2 ? cacheValues : cacheKeys;
+    cache[slot / 2] = Buffer(largest[slot] * sizeof(float));
+    if (largest[slot] && !cache[slot / 2].data) {
+      error = "out of memory for the KV cache";
+      return false;
+    }
+  }
+  for (const trt_function *fn : decodeFns) {
+    Function f;
+    if (!bindFunction(f, fn, true, error))
+      return false;
+    for (int i = 0; i < fn->num_args; ++i)
+      f.inPlace |= fn->args[i].role == TRT_ARG_CACHE_SLOT;
+    f.cacheSlots = fn->past_len + (f.inPlace ? fn->seq_len : 0);
+    decodes.push_back(std::move(f));
+  }
+  std::sort(decodes.begin(), decodes.end(),
+            [](const Function &a, const Function &b) {
+              return a.cacheSlots < b.cacheSlots;
+            });
+  // Steps that copy their cache keep only the longest (one layout).
+  if (std::any_of(decodes.begin(), decodes.end(),
+                  [](const Function &f) { return !f.inPlace; }))
+    decodes.erase(decodes.begin(), decodes.end() - 1);
   return true;
 }
 
@@ -239,7 +304,6 @@ const float *Model::logitsOf(const Function &f) const {
 
 void Model::storePresent(const Function &f, int64_t from, int64_t to,
                          int64_t count) {
-  int64_t slots = decodeFn.fn->past_len;
   for (int i = 0; i < f.fn->num_args; ++i) {
     const trt_arg &a = f.arg(i);
     if (a.role != TRT_ARG_PRESENT_KEY && a.role != TRT_ARG_PRESENT_VALUE)
@@ -249,10 +313,37 @@ void Model::storePresent(const Function &f, int64_t from, int64_t to,
     const float *src = static_cast<const float *>(f.buffer(i));
     float *dst = cache[a.layer].as<float>();
     for (int64_t h = 0; h < kvHeads; ++h)
-      std::memcpy(dst + (h * slots + to) * headDim,
+      std::memcpy(dst + (h * layoutSlots + to) * headDim,
                   src + (h * total + from) * headDim,
                   size_t(count * headDim) * sizeof(float));
   }
+}
+
+Function *Model::decodeFor(int64_t pos) {
+  for (Function &f : decodes)
+    if (!f.inPlace || f.cacheSlots > pos)
+      return &f;
+  return nullptr;
+}
+
+void Model::relayout(int64_t slots) {
+  // Growing, heads move to higher offsets, the last first; shrinking, to
+  // lower ones, the first first: a move never overwrites a head that has
+  // not moved yet.
+  bool grow = slots > layoutSlots;
+  for (auto *caches : {&cacheKeys, &cacheValues})
+    for (Buffer &b : *caches) {
+      float *base = b.as<float>();
+      if (!base)
+        continue;
+      for (int64_t k = 1; k < kvHeads; ++k) {
+        int64_t h = grow ? kvHeads - k : k;
+        std::memmove(base + h * slots * headDim,
+                     base + h * layoutSlots * headDim,
+                     size_t(position * headDim) * sizeof(float));
+      }
+    }
+  layoutSlots = slots;
 }
 
 const float *Model::prefill(const int32_t *tokens, int n, bool keep) {
@@ -278,9 +369,12 @@ const float *Model::prefill(const int32_t *tokens, int n, bool keep) {
   }
   f.call();
   if (keep) {
-    // Present keys/values [1, kv, s, hd] -> cache slots 0..n-1.
-    if (hasDecode())
-      storePresent(f, 0, 0, std::min<int64_t>(n, decodeFn.fn->past_len));
+    // Present keys/values [1, kv, s, hd] -> cache slots 0..n-1, laid out
+    // for the decode step of the next token.
+    if (Function *next = hasDecode() ? decodeFor(n) : nullptr) {
+      layoutSlots = next->cacheSlots;
+      storePresent(f, 0, 0, std::min<int64_t>(n, layoutSlots));
+    }
     history.assign(tokens, tokens + n);
     position = n;
   }
@@ -296,32 +390,40 @@ const float *Model::decode(int32_t token) {
     return logits ? logits + (seq.size() - 1) * size_t(info->vocab_size)
                   : nullptr;
   }
-  Function &f = decodeFn;
-  int64_t slots = f.fn->past_len; // context - 1
-  if (position > slots)
-    return nullptr;
+  Function *step = decodeFor(position);
+  if (!step || position > step->cacheSlots)
+    return nullptr; // the context is full
+  Function &f = *step;
+  if (f.cacheSlots != layoutSlots)
+    relayout(f.cacheSlots);
+  // The new token's key and value go to slot `position` (in place), or to
+  // the copying step's present slot P, after the P cached ones.
+  int64_t slots = f.cacheSlots;
+  int64_t newSlot = f.inPlace ? position : slots;
   for (int i = 0; i < f.fn->num_args; ++i) {
     const trt_arg &a = f.arg(i);
     if (a.role == TRT_ARG_INPUT_IDS) {
       *static_cast<int64_t *>(f.buffer(i)) = token;
     } else if (a.role == TRT_ARG_POSITION_IDS) {
       *static_cast<int64_t *>(f.buffer(i)) = position;
+    } else if (a.role == TRT_ARG_CACHE_SLOT) {
+      *static_cast<int64_t *>(f.buffer(i)) = position;
     } else if (a.role == TRT_ARG_KEY_MASK) {
-      // Slots 0..position-1 hold the past, slot `slots` the new token.
+      // Slots 0..position-1 hold the past, slot newSlot the new token.
       float *m = static_cast<float *>(f.buffer(i));
-      for (int64_t k = 0; k <= slots; ++k)
-        m[k] = (k < position || k == slots)
+      for (int64_t k = 0; k < int64_t(elements(a)); ++k)
+        m[k] = (k < position || k == newSlot)
                    ? 0.0f
                    : -std::numeric_limits<float>::infinity();
     } else if (a.role == TRT_ARG_ATTENTION_MASK) {
       auto *m = static_cast<int64_t *>(f.buffer(i));
-      for (int64_t k = 0; k <= slots; ++k)
-        m[k] = (k < position || k == slots) ? 1 : 0;
+      for (int64_t k = 0; k < int64_t(elements(a)); ++k)
+        m[k] = (k < position || k == newSlot) ? 1 : 0;
     }
   }
   f.call();
-  // The new key/value sits in slot `slots` of present; keep it in the cache.
-  if (position < slots)
+  // A copying step leaves the new key/value in slot P of present.
+  if (!f.inPlace && position < slots)
     storePresent(f, slots, position, 1);
   ++position;
   return logitsOf(f);

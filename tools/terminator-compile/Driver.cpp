@@ -4,7 +4,7 @@
 //
 // Stages (each prints one progress line):
 //   1. read the model's interface and pick the specializations (prefill
-//      lengths, one decode step over a fixed-length KV cache);
+//      lengths, decode steps over KV caches of a few lengths);
 //   2. import each specialization with the ONNX frontend (the first writes
 //      the weights' archive) into one module;
 //   3. ternarize (terminator-ternarize), unless --no-ternarize;
@@ -277,10 +277,20 @@ std::vector<Specialization> specializations(const Interface &iface,
   std::vector<Specialization> specs;
   for (int64_t s : lengths)
     specs.push_back({"prefill_" + std::to_string(s), s, 0, false});
-  // One decode step over a KV cache of context - 1 slots; the key mask hides
-  // the slots that hold no token yet.
-  if (iface.hasCache)
+  // Decode steps over caches of context/8, /4, /2 and the whole context
+  // (terminator-kv-cache-in-place makes the cache one buffer of P + 1 slots
+  // that the step writes its token into): the runtime runs the shortest
+  // that holds the sequence, so attention reads only about the filled
+  // slots; the key mask hides the slots that hold no token yet.
+  if (iface.hasCache && !options.kvCacheInPlace) {
     specs.push_back({"decode", 1, iface.context - 1, true});
+  } else if (iface.hasCache) {
+    std::vector<int64_t> caches;
+    for (int64_t n = iface.context; n >= 2 && caches.size() < 4; n /= 2)
+      caches.insert(caches.begin(), n);
+    for (int64_t n : caches)
+      specs.push_back({"decode_" + std::to_string(n), 1, n - 1, true});
+  }
   return specs;
 }
 
@@ -509,8 +519,13 @@ trt_dtype dtypeOf(Type t) {
 
 FailureOr<std::vector<FunctionSignature>>
 signatures(ModuleOp module, const Interface &iface,
-           ArrayRef<Specialization> specs) {
+           ArrayRef<Specialization> specs, const CompileOptions &options) {
+  // A decode step writes its new key and value into the caller's cache
+  // (the slot is an argument after the key mask), then the weights become
+  // arguments after those.
   auto pm = PassManager::on<ModuleOp>(module->getContext());
+  if (options.kvCacheInPlace)
+    pm.addPass(createTerminatorKvCacheInPlacePass());
   pm.addPass(createTernaryParamsToArgumentsPass());
   if (failed(pm.run(module)))
     return failure();
@@ -520,14 +535,20 @@ signatures(ModuleOp module, const Interface &iface,
     FunctionSignature sig{spec, {}, {}};
     auto params = func->getAttrOfType<ArrayAttr>(
         ternary::TernaryDialect::getParamsAttrName());
+    auto inPlace =
+        func->getAttrOfType<DenseI64ArrayAttr>("terminator.in_place_cache");
     SmallVector<Port> ports(iface.inputs.begin(), iface.inputs.end());
     if (spec.keyMask)
       ports.push_back({"key_mask", TRT_ARG_KEY_MASK});
+    if (inPlace)
+      ports.push_back({"cache_slot", TRT_ARG_CACHE_SLOT});
     if (params)
       for (Attribute a : params)
         ports.push_back({cast<StringAttr>(a).str(), TRT_ARG_PARAM});
     SmallVector<Type> types(func.getArgumentTypes());
-    ports.append(iface.outputs.begin(), iface.outputs.end());
+    for (auto [i, port] : llvm::enumerate(iface.outputs))
+      if (!inPlace || !llvm::is_contained(inPlace.asArrayRef(), int64_t(i)))
+        ports.push_back(port);
     types.append(func.getResultTypes().begin(), func.getResultTypes().end());
     if (ports.size() != types.size())
       return func.emitError("internal: ")
@@ -971,7 +992,7 @@ LogicalResult buildProgram(MLIRContext &context, ModuleOp module,
       return failure();
   }
   stage("writing the weights");
-  auto sigs = signatures(module, iface, specs);
+  auto sigs = signatures(module, iface, specs, options);
   if (failed(sigs))
     return failure();
   std::string archiveName = (stem + ".tpar").str();

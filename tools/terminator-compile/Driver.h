@@ -58,6 +58,10 @@ struct CompileOptions {
   /// Prompt lengths compiled for prefill (empty: powers of two from
   /// context/16); the context length itself is always compiled too.
   std::vector<int64_t> prefillLengths;
+  /// Decode steps write their new key and value into the cache in place,
+  /// over caches of context/8 ... context slots (false: one step that
+  /// copies past into present, as exported).
+  bool kvCacheInPlace = true;
   /// Where libterminator_rt.a for the target is.
   std::string runtimeLibDir;
   /// Keep the intermediate files (MLIR, LLVM IR, objects) in this folder.

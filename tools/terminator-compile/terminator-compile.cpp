@@ -120,6 +120,13 @@ static cl::list<int64_t> prefillLengths(
     cl::desc("Prompt lengths compiled for prefill, besides the context "
              "length (default: powers of two from context/16)"),
     cl::CommaSeparated, cl::value_desc("n,..."), cl::cat(category));
+static cl::opt<bool> kvCacheCopy(
+    "kv-cache-copy",
+    cl::desc("Compile one decode step that copies its KV cache (past in, "
+             "present out, as the ONNX graph says) instead of steps over "
+             "caches of a few lengths that write the new slot in place; for "
+             "comparison"),
+    cl::init(false), cl::cat(category));
 static cl::opt<std::string>
     runtimeDir("runtime-dir",
                cl::desc("Folder of libterminator_rt.a for the target "
@@ -197,6 +204,7 @@ int main(int argc, char **argv) {
     errs() << "terminator-compile: error: --context expects N >= 2\n";
     return 2;
   }
+  options.kvCacheInPlace = !kvCacheCopy;
   options.runtimeLibDir = runtimeDir;
   options.saveTemps = saveTemps;
   return mlir::terminator::compileModel(options);

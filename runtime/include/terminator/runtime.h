@@ -258,7 +258,7 @@ void trt_writer_destroy(trt_writer *writer);
 \*===----------------------------------------------------------------------===*/
 
 /// Version of the structures below; a program and its runtime must agree.
-#define TRT_MODEL_ABI_VERSION 3
+#define TRT_MODEL_ABI_VERSION 4
 /// Largest rank of a function argument.
 #define TRT_MAX_ARG_RANK 8
 
@@ -267,13 +267,18 @@ typedef enum trt_arg_role {
   TRT_ARG_INPUT_IDS = 1,      /* int64 [1, S] token ids */
   TRT_ARG_POSITION_IDS = 2,   /* int64 [1, S] positions */
   TRT_ARG_ATTENTION_MASK = 3, /* int64 [1, P+S], 1 = attend */
-  TRT_ARG_PAST_KEY = 4,       /* f32 [1, kv heads, P, head dim] */
+  TRT_ARG_PAST_KEY = 4,       /* f32 [1, kv heads, P, head dim], or the  *
+                               * in-place cache (with TRT_ARG_CACHE_SLOT) */
   TRT_ARG_PAST_VALUE = 5,
   TRT_ARG_KEY_MASK = 6,    /* f32 [P+S], 0 = attend, -inf = skip */
   TRT_ARG_PARAM = 7,       /* an archive entry, by name */
   TRT_ARG_LOGITS = 8,      /* out: f32 [1, S, vocab] */
   TRT_ARG_PRESENT_KEY = 9, /* out: f32 [1, kv heads, P+S, head dim] */
   TRT_ARG_PRESENT_VALUE = 10,
+  /* int64 [1]: the cache slot a decode step writes its key and value to.
+   * Its function takes the cache of P+S slots in place of past and has no
+   * present outputs (terminator-kv-cache-in-place). */
+  TRT_ARG_CACHE_SLOT = 11,
   TRT_ARG_FORCE_32BIT = 0x7FFFFFFF,
 } trt_arg_role;
 
