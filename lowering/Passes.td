@@ -167,6 +167,36 @@ def ConvertTernaryToKernelsPass
   ];
 }
 
+def TerminatorFuseElementwisePass
+    : Pass<"terminator-fuse-elementwise"> {
+  let summary = "Fuse copies, broadcasts, transposes and elementwise ops into their consumers";
+  let description = [{
+    The importer writes each ONNX op as its own `linalg` op, so a decode
+    step's attention materializes the grouped-query repeat of the whole KV
+    cache (Unsqueeze, Expand, Reshape) and its transpose before the product
+    with the query reads them once. This pass makes static `tensor.reshape`
+    ops that split or merge neighbouring dimensions `tensor.expand_shape` /
+    `tensor.collapse_shape`, writes `linalg.transpose` and
+    `linalg.broadcast` as `linalg.generic`, and then applies upstream
+    elementwise fusion and reshape propagation by expansion. A producer is
+    fused only when it has no other use and fusing adds no work: it only
+    moves data, or its consumer runs no more iterations than it did (a
+    dequantization fuses into a decode step's product, not into a prefill's
+    where it would be recomputed for every token). The product then reads
+    the cache where it lies, with the head index mapped to its KV head.
+
+    #### Input invariant
+    - Tensor-level linalg (before bufferization).
+
+    #### Output IR
+    - The same computation in fewer `linalg.generic` ops.
+  }];
+  let dependentDialects = [
+    "::mlir::linalg::LinalgDialect",
+    "::mlir::tensor::TensorDialect",
+  ];
+}
+
 def TerminatorInterchangeLoopsPass
     : Pass<"terminator-interchange-loops"> {
   let summary = "Put the loop that walks contiguous memory innermost";

@@ -66,7 +66,8 @@ struct TernarizePipelineOptions
 void mlir::terminator::buildAotToLLVMPipeline(OpPassManager &pm) {
   const char *pipeline =
       "ternary-params-to-arguments,convert-ternary-to-kernels,"
-      "convert-ternary-to-linalg,canonicalize,terminator-interchange-loops,"
+      "convert-ternary-to-linalg,canonicalize,terminator-fuse-elementwise,"
+      "canonicalize,terminator-interchange-loops,"
       "one-shot-bufferize{bufferize-function-boundaries "
       "function-boundary-type-conversion=identity-layout-map},"
       "buffer-results-to-out-params{hoist-static-allocs "
