@@ -39,10 +39,11 @@ LogicalResult TernaryDialect::verifyOperationAttribute(Operation *op,
   if (attr.getName() == getPrecisionAttrName()) {
     auto value = dyn_cast<StringAttr>(attr.getValue());
     if (!isa<LinearOp>(op) || !value ||
-        (value.getValue() != "int8" && value.getValue() != "ternary"))
+        !llvm::is_contained({"ternary", "int4", "int8"}, value.getValue()))
       return op->emitError("'")
              << getPrecisionAttrName()
-             << "' must be \"int8\" or \"ternary\" on a ternary.linear";
+             << "' must be \"ternary\", \"int4\" or \"int8\" on a "
+                "ternary.linear";
     return success();
   }
   if (attr.getName() == getTargetAttrName()) {

@@ -175,24 +175,26 @@ def TernaryInlineParamsPass : Pass<"ternary-inline-params", "ModuleOp"> {
 
 def TernarySelectPrecisionPass
     : Pass<"ternary-select-precision", "::mlir::ModuleOp"> {
-  let summary = "Choose ternary or int8 per linear layer under a bits budget";
+  let summary = "Choose ternary, int4 or int8 per linear layer under a bits budget";
   let description = [{
-    Mixed precision: keeps the linear layers whose ternarization hurts most
-    at int8 per row, as many as fit in `bits-per-weight` (real bits per
-    linear weight over the whole model, scales and offsets counted with the
-    encodings' own `getBitsPerWeight`), and marks each `ternary.linear` with
-    `ternary.precision = "int8"` or `"ternary"`; `ternary-ternarize` obeys
-    the mark.
+    Mixed precision: gives the linear layers whose ternarization hurts most
+    more bits, int4 or int8 per row (symmetric, f32 scale per row), as long
+    as the real bits per linear weight over the whole model stay within
+    `bits-per-weight` (scales and offsets counted with the encodings' own
+    `getBitsPerWeight`), and marks each `ternary.linear` with
+    `ternary.precision = "ternary"`, `"int4"` or `"int8"`;
+    `ternary-ternarize` obeys the mark.
 
-    Sensitivity of a layer: the relative output error tr(E H Eᵀ) /
-    tr(W H Wᵀ) of its ternary encoding (absmean per row, a cheap stand-in
-    for the final method) on the calibration Gram matrix H
-    (`calibration=STATS`); without calibration, the relative Frobenius
-    error. The most sensitive layer is upgraded first, then the next, while
-    the budget holds (a layer that does not fit is skipped and smaller ones
-    after it may still fit). Relative rather than absolute error: picking by
-    absolute error chose the wrong matrices in the numpy study of the
-    ternarization issue.
+    Error of a layer at a precision: the relative output error tr(E H Eᵀ) /
+    tr(W H Wᵀ) of that encoding (ternary: absmean per row, a cheap stand-in
+    for the final method; int4/int8: rounding per row) on the calibration
+    Gram matrix H (`calibration=STATS`); without calibration, the relative
+    Frobenius error. Starting from all ternary, each round moves the one
+    layer to a higher precision that removes the most error per added bit
+    and still fits the budget, until no move fits. Relative rather than
+    absolute error: picking by absolute error chose the wrong matrices in
+    the numpy study of the ternarization issue. `precisions` limits the
+    levels (default int4 and int8).
 
     Ternary layers are counted at the cost of the `method` the ternarize
     pass will use (itf and pt2 add an offset per row).
@@ -212,6 +214,9 @@ def TernarySelectPrecisionPass
            "The ternarization method whose cost ternary layers have">,
     Option<"calibration", "calibration", "std::string", /*default=*/"\"\"",
            "Calibration statistics (.tpar with NAME.hessian entries)">,
+    ListOption<"precisions", "precisions", "std::string",
+               "Precisions above ternary a layer may take: int4, int8 "
+               "(default both)">,
   ];
 }
 

@@ -45,6 +45,10 @@ struct TernarizePipelineOptions
       *this, "layers",
       llvm::cl::desc("Archive entry names of the only weights to ternarize "
                      "(all when empty)")};
+  ListOption<std::string> precisions{
+      *this, "precisions",
+      llvm::cl::desc("With bits-per-weight: the precisions above ternary a "
+                     "layer may take (int4, int8; default both)")};
   ListOption<std::string> int8Layers{
       *this, "int8-layers",
       llvm::cl::desc("Archive entry names of weights kept at int8 per row")};
@@ -103,6 +107,8 @@ void mlir::terminator::registerPipelines() {
         if (options.bitsPerWeight > 0) {
           ternary::TernarySelectPrecisionPassOptions select;
           select.bitsPerWeight = options.bitsPerWeight;
+          select.precisions.assign(options.precisions.begin(),
+                                   options.precisions.end());
           select.method = options.method;
           select.calibration = options.calibration;
           pm.addPass(ternary::createTernarySelectPrecisionPass(select));

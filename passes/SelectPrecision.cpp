@@ -1,4 +1,5 @@
-//===- SelectPrecision.cpp - ternary or int8 per layer under a budget -----===//
+//===- SelectPrecision.cpp - ternary, int4 or int8 per layer under a budget
+//===//
 //
 // Part of TerMinator. See the pass description in Passes.td.
 //
@@ -29,11 +30,18 @@ namespace solvers = ::terminator::solvers;
 
 namespace {
 
+/// The precisions a layer can take, cheapest first.
+constexpr const char *levelNames[] = {"ternary", "int4", "int8"};
+constexpr unsigned levelIntBits[] = {0, 4, 8};
+constexpr unsigned numLevels = 3;
+
 struct Layer {
   SmallVector<LinearOp> ops;
   int64_t rows = 0, cols = 0;
-  double sensitivity = 0, ternaryBits = 0, int8Bits = 0;
-  bool int8 = false;
+  /// Per level: relative output error (or relative Frobenius error without
+  /// calibration) and real bits of the whole matrix.
+  double error[numLevels] = {}, bits[numLevels] = {};
+  unsigned level = 0;
 };
 
 struct TernarySelectPrecisionPass
@@ -91,7 +99,17 @@ struct TernarySelectPrecisionPass
     });
     auto ternaryEnc =
         TernaryEncodingAttr::get(ctx, 0, offsets, Float32Type::get(ctx));
-    auto int8Enc = IntEncodingAttr::get(ctx, 8, 0, Float32Type::get(ctx));
+    // Levels this pass may choose: ternary always, then the allowed ones.
+    bool allowed[numLevels] = {true, precisions.empty(), precisions.empty()};
+    for (const std::string &name : precisions) {
+      auto *it = llvm::find(levelNames, name);
+      if (it == std::end(levelNames) || it == std::begin(levelNames)) {
+        module.emitError("ternary-select-precision: unknown precision '")
+            << name << "' in precisions; use int4 and/or int8";
+        return signalPassFailure();
+      }
+      allowed[it - std::begin(levelNames)] = true;
+    }
     double total = 0, bits = 0;
     for (auto &[key, l] : layers) {
       LinearOp op = l.ops.front();
@@ -105,23 +123,34 @@ struct TernarySelectPrecisionPass
       if (failed(h))
         return signalPassFailure();
       solvers::MatrixView view{w->data(), l.rows, l.cols};
-      solvers::Result<solvers::TernaryMatrix> q =
-          solvers::absmean(view, solvers::Granularity::Row);
-      if (!q) {
-        op.emitOpError("cannot be scored: ") << q.error();
-        return signalPassFailure();
-      }
-      if (!h->isNull()) {
-        solvers::Result<double> e = solvers::relativeOutputError(view, *q, *h);
-        l.sensitivity = e ? *e : solvers::relativeFrobeniusError(view, *q);
-      } else {
-        l.sensitivity = solvers::relativeFrobeniusError(view, *q);
-      }
       double n = double(l.rows * l.cols);
-      l.ternaryBits = ternaryEnc.getBitsPerWeight(l.rows, l.cols) * n;
-      l.int8Bits = int8Enc.getBitsPerWeight(l.rows, l.cols) * n;
+      for (unsigned level = 0; level < numLevels; ++level) {
+        if (!allowed[level])
+          continue;
+        // Ternary layers are scored by absmean per row, a cheap stand-in
+        // for the final method; integer layers by their own rounding.
+        solvers::Result<solvers::TernaryMatrix> q =
+            level == 0 ? solvers::absmean(view, solvers::Granularity::Row)
+                       : solvers::symmetricInt(view, levelIntBits[level], 0);
+        if (!q) {
+          op.emitOpError("cannot be scored: ") << q.error();
+          return signalPassFailure();
+        }
+        double e = solvers::relativeFrobeniusError(view, *q);
+        if (!h->isNull())
+          if (solvers::Result<double> out =
+                  solvers::relativeOutputError(view, *q, *h))
+            e = *out;
+        l.error[level] = e;
+        WeightEncodingAttrInterface enc =
+            level == 0
+                ? cast<WeightEncodingAttrInterface>(ternaryEnc)
+                : cast<WeightEncodingAttrInterface>(IntEncodingAttr::get(
+                      ctx, levelIntBits[level], 0, Float32Type::get(ctx)));
+        l.bits[level] = enc.getBitsPerWeight(l.rows, l.cols) * n;
+      }
       total += n;
-      bits += l.ternaryBits;
+      bits += l.bits[0];
     }
     if (total == 0)
       return;
@@ -133,27 +162,39 @@ struct TernarySelectPrecisionPass
           << "; raise bits-per-weight";
       return signalPassFailure();
     }
-    // Most sensitive first; ties in program order.
-    SmallVector<std::pair<Layer *, size_t>> order;
+    // Greedy upgrades: each round takes the move of one layer to a higher
+    // allowed level that removes the most error per added bit and still
+    // fits the budget; ties in program order. Relative errors, so that a
+    // small matrix that its ternary code ruins counts as much as a large
+    // one.
+    SmallVector<Layer *> order;
     for (auto &entry : layers)
-      order.push_back({&entry.second, order.size()});
-    llvm::sort(order, [](const auto &a, const auto &b) {
-      if (a.first->sensitivity != b.first->sensitivity)
-        return a.first->sensitivity > b.first->sensitivity;
-      return a.second < b.second;
-    });
-    for (auto [l, index] : order) {
-      double upgraded = bits - l->ternaryBits + l->int8Bits;
-      if (upgraded <= bitsPerWeight * total) {
-        l->int8 = true;
-        bits = upgraded;
-      }
+      order.push_back(&entry.second);
+    while (true) {
+      Layer *best = nullptr;
+      unsigned bestLevel = 0;
+      double bestGain = 0;
+      for (Layer *l : order)
+        for (unsigned level = l->level + 1; level < numLevels; ++level) {
+          double added = l->bits[level] - l->bits[l->level];
+          if (!allowed[level] || bits + added > bitsPerWeight * total)
+            continue;
+          double gain = (l->error[l->level] - l->error[level]) / added;
+          if (gain > bestGain) {
+            best = l;
+            bestLevel = level;
+            bestGain = gain;
+          }
+        }
+      if (!best)
+        break;
+      bits += best->bits[bestLevel] - best->bits[best->level];
+      best->level = bestLevel;
     }
     for (auto &entry : layers)
       for (LinearOp op : entry.second.ops)
-        op->setAttr(
-            TernaryDialect::getPrecisionAttrName(),
-            StringAttr::get(ctx, entry.second.int8 ? "int8" : "ternary"));
+        op->setAttr(TernaryDialect::getPrecisionAttrName(),
+                    StringAttr::get(ctx, levelNames[entry.second.level]));
   }
 };
 

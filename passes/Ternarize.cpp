@@ -157,22 +157,29 @@ LogicalResult TernaryTernarizePass::ternarize(LinearOp linear) {
   int64_t n = weightType.getDimSize(0), k = weightType.getDimSize(1);
   auto precision =
       linear->getAttrOfType<StringAttr>(TernaryDialect::getPrecisionAttrName());
-  bool keepInt8 =
-      (precision && precision.getValue() == "int8") ||
+  // Integer bits of a layer kept at int8 or int4 (0: ternary).
+  unsigned intBits = 0;
+  if ((precision && precision.getValue() == "int8") ||
       (param && llvm::any_of(int8Layers, [&](const std::string &name) {
          return name == param.getKey();
-       }));
+       })))
+    intBits = 8;
+  else if (precision && precision.getValue() == "int4")
+    intBits = 4;
+  else if (precision && precision.getValue() != "ternary")
+    return linear.emitOpError("unknown ternary.precision '")
+           << precision.getValue() << "' (ternary, int4 or int8)";
   FailureOr<solvers::MatrixView> h =
       readHessian(linear, stats, param ? param.getKey() : StringRef(), k);
   if (failed(h))
     return failure();
-  if (method == "pt2" && h->isNull())
+  if (method == "pt2" && !intBits && h->isNull())
     return linear.emitOpError("cannot be ternarized with pt2: it needs the "
                               "calibration Gram matrix; set calibration=FILE "
                               "(terminator-compile --calib-text)");
   solvers::Result<solvers::TernaryMatrix> q =
-      keepInt8 ? solvers::symmetricInt({values->data(), n, k}, 8, 0)
-               : solve({values->data(), n, k}, *h);
+      intBits ? solvers::symmetricInt({values->data(), n, k}, intBits, 0)
+              : solve({values->data(), n, k}, *h);
   if (!q)
     return linear.emitOpError("cannot be ternarized: ") << q.error();
   int64_t groups = q->groupsPerRow();
@@ -197,11 +204,11 @@ LogicalResult TernaryTernarizePass::ternarize(LinearOp linear) {
                          bytesOf(q->offsets), TRT_DTYPE_F32, toArchive);
   int64_t block = q->groupSize == k ? 0 : q->groupSize;
   WeightEncodingAttrInterface encoding =
-      keepInt8 ? cast<WeightEncodingAttrInterface>(IntEncodingAttr::get(
-                     b.getContext(), 8, /*group=*/0, b.getF32Type()))
-               : cast<WeightEncodingAttrInterface>(TernaryEncodingAttr::get(
-                     b.getContext(), block, /*offset=*/bool(offsets),
-                     b.getF32Type()));
+      intBits ? cast<WeightEncodingAttrInterface>(IntEncodingAttr::get(
+                    b.getContext(), intBits, /*group=*/0, b.getF32Type()))
+              : cast<WeightEncodingAttrInterface>(TernaryEncodingAttr::get(
+                    b.getContext(), block, /*offset=*/bool(offsets),
+                    b.getF32Type()));
   auto qlinear =
       QLinearOp::create(b, loc, linear.getType(), linear.getInput(), codes,
                         scales, offsets, linear.getBias(), encoding);
@@ -222,7 +229,8 @@ LogicalResult TernaryTernarizePass::ternarize(LinearOp linear) {
         {"name", param ? param.getKey().str() : std::string("(inline)")},
         {"rows", n},
         {"cols", k},
-        {"method", keepInt8 ? std::string("int8") : std::string(method)},
+        {"method",
+         intBits ? "int" + std::to_string(intBits) : std::string(method)},
         {"encoding", encodingText},
         {"bits_per_weight", encoding.getBitsPerWeight(n, k)},
         {"relative_frobenius_error", solvers::relativeFrobeniusError(view, *q)},

@@ -3,9 +3,11 @@
 values, decoded from an archive written by `terminator-opt
 --ternary-ternarize=output-archive=...`, so that onnxruntime (and
 `reference.py perplexity --onnx`) can measure the quality of a recipe.
-Prints the real bits per linear weight: 2-bit codes for ternary matrices,
-8 bits for int8 ones (codes beyond ±1: absmax scaling puts ±127 in every
-nonzero row), plus f32 scales and offsets.
+Reads both forms: KEY.codes/.scales/.offsets (ternary-ternarize) and the
+kernels' KEY.packed/.meta (ternary-pack, docs/kernels.md). Prints the real
+bits per linear weight: 2-bit codes for ternary matrices, 8 bits for int8
+ones (codes beyond ±1), plus f32 scales and offsets; packed rows count
+their padding to 256 columns.
 
     ternarized_onnx.py MODEL.onnx TERNARY.tpar -o OUT.onnx
 """
@@ -17,6 +19,71 @@ import onnx
 from onnx import numpy_helper
 
 from tpar import TparError, read_tpar
+
+
+def unpack(packed, meta, k):
+    """Decodes the kernels' layout (docs/kernels.md): 2-bit codes c = T + 1,
+    byte j of each 64-byte block b holding column 256b + 64s + j in bits
+    2s..2s+1, or one byte c = Q + 128 per column; meta [N, G, 2] = (a, b)
+    per group with W = a*c + b."""
+    n = packed.shape[0]
+    raw = packed.view(np.uint8)
+    if meta.ndim != 3 or meta.shape[0] != n or meta.shape[2] != 2:
+        raise ValueError(f"meta of shape {meta.shape} for {n} rows")
+    if raw.shape[1] * 4 == -(-k // 256) * 256:                    # Kp / 4
+        blocks = raw.reshape(n, -1, 64)                            # [N, B, 64]
+        codes = np.stack([(blocks >> (2 * s)) & 3 for s in range(4)], axis=2)
+        codes = codes.reshape(n, -1)                               # [N, Kp]
+        code_bits = 2
+    else:
+        codes = raw
+        code_bits = 8
+    kp = codes.shape[1]
+    group = -(-kp // meta.shape[1])
+    a = np.repeat(meta[:, :, 0], group, axis=1)[:, :kp]
+    b = np.repeat(meta[:, :, 1], group, axis=1)[:, :kp]
+    w = (a * codes.astype(np.float32) + b)[:, :k]
+    return w, n * kp * code_bits + meta.size * 32
+
+
+def decoded(entries, inits):
+    """Yields (name, W [N, K], real bits) for every linear weight in the
+    archive: KEY.codes/.scales/.offsets as ternary-ternarize writes them, or
+    KEY.packed/.meta as ternary-pack does."""
+    for name in sorted(n[:-len(".codes")] for n in entries if n.endswith(".codes")):
+        raw = entries[name + ".codes"]
+        code_bits = 8 if np.abs(raw.astype(np.int16)).max(initial=0) > 1 else 2
+        codes = raw.astype(np.float32)                             # [N, K]
+        scales = entries[name + ".scales"]                         # [N, G]
+        offsets = entries.get(name + ".offsets")
+        n, k = codes.shape
+        group = -(-k // scales.shape[1])
+        expand = lambda m: np.repeat(m, group, axis=1)[:, :k]
+        w = codes * expand(scales)
+        if offsets is not None:
+            w = w + expand(offsets)
+        check(name, inits, ".codes")
+        yield name, w, n * k * code_bits + scales.size * 32 + (
+            offsets.size * 32 if offsets is not None else 0)
+    for name in sorted(n[:-len(".packed")] for n in entries if n.endswith(".packed")):
+        check(name, inits, ".packed")
+        dims = numpy_helper.to_array(inits[name]).shape
+        # The column count comes from the model: [K, N] MatMul or [N, K].
+        n = entries[name + ".packed"].shape[0]
+        k = dims[0] if dims[1] == n and dims[0] != n else dims[1]
+        try:
+            w, layer_bits = unpack(entries[name + ".packed"],
+                                   entries[name + ".meta"], k)
+        except (KeyError, ValueError) as e:
+            sys.exit(f"ternarized_onnx.py: error: '{name}': cannot decode the "
+                     f"packed layout: {e}")
+        yield name, w, layer_bits
+
+
+def check(name, inits, suffix):
+    if name not in inits:
+        sys.exit(f"ternarized_onnx.py: error: the model has no initializer "
+                 f"'{name}' for the archive's '{name}{suffix}'")
 
 
 def main():
@@ -33,21 +100,8 @@ def main():
     inits = {t.name: t for t in model.graph.initializer}
     weights = bits = 0
     replaced = 0
-    for name in sorted(n[:-len(".codes")] for n in entries if n.endswith(".codes")):
-        raw = entries[name + ".codes"]
-        code_bits = 8 if np.abs(raw.astype(np.int16)).max(initial=0) > 1 else 2
-        codes = raw.astype(np.float32)                             # [N, K]
-        scales = entries[name + ".scales"]                         # [N, G]
-        offsets = entries.get(name + ".offsets")
-        n, k = codes.shape
-        group = -(-k // scales.shape[1])
-        expand = lambda m: np.repeat(m, group, axis=1)[:, :k]
-        w = codes * expand(scales)
-        if offsets is not None:
-            w = w + expand(offsets)
-        if name not in inits:
-            sys.exit(f"ternarized_onnx.py: error: {a.model} has no "
-                     f"initializer '{name}' for the archive's '{name}.codes'")
+    for name, w, layer_bits in decoded(entries, inits):
+        n, k = w.shape
         old = numpy_helper.to_array(inits[name])
         # MatMul weights are [K, N] in the ONNX file, [N, K] in the archive.
         new = w.T if old.shape == (k, n) else w
@@ -57,12 +111,11 @@ def main():
         inits[name].CopyFrom(numpy_helper.from_array(
             np.ascontiguousarray(new, dtype=np.float32), name))
         weights += n * k
-        bits += n * k * code_bits + scales.size * 32 + (
-            offsets.size * 32 if offsets is not None else 0)
+        bits += layer_bits
         replaced += 1
     if not replaced:
         sys.exit(f"ternarized_onnx.py: error: {a.archive} holds no "
-                 f"'NAME.codes' entries")
+                 f"'NAME.codes' or 'NAME.packed' entries")
     onnx.save(model, a.output)
     print(f"{replaced} linear weights, {weights} weights, "
           f"{bits / weights:.3f} real bits per linear weight")

@@ -33,7 +33,7 @@ struct CompileOptions {
   std::string granularity = "row";
   int64_t blockSize = 0;
   std::vector<std::string> int8Layers;
-  /// Mixed precision: the most sensitive layers at int8 within this many
+  /// Mixed precision: the most sensitive layers at int4/int8 within this many
   /// real bits per linear weight (0: all ternary).
   double bitsPerWeight = 0;
   /// GPTQ dampening, as a fraction of mean(diag H) (pt2).

@@ -74,9 +74,9 @@ static cl::list<std::string> int8Layers(
     cl::CommaSeparated, cl::value_desc("name,..."), cl::cat(category));
 static cl::opt<double> bitsPerWeight(
     "bits-per-weight",
-    cl::desc("Mixed precision: keep the most sensitive layers (relative "
-             "output error on the calibration data) at int8 within this "
-             "many real bits per linear weight"),
+    cl::desc("Mixed precision: give the layers whose ternarization hurts "
+             "most (relative output error on the calibration data) int4 or "
+             "int8 per row, within this many real bits per linear weight"),
     cl::init(0.0), cl::cat(category));
 static cl::opt<double>
     percdamp("percdamp",
