@@ -13,10 +13,10 @@
 # llama-110m / llama-1b are random-weight models of real shapes made by
 # tools/convert/random_model.py (1b: TinyLlama-1.1B's shapes, 4.4 GB of f32
 # weights and minutes of compilation), compiled with a 512-token context
-# (a decode step attends over every cache slot; the attention is still the
-# reference lowering). Needs ./dev test first. The ternary program runs the
-# micro-kernels of the host's ISA (docs/kernels.md); f32 layers and every
-# other op run the reference lowering.
+# (a decode step attends over the in-place cache of 64, 128, 256 or 512
+# slots that holds the sequence). Needs ./dev test first. The ternary program
+# runs the micro-kernels of the host's ISA (docs/kernels.md); f32 layers and
+# every other op run the fused loops of the AOT pipeline.
 #
 #===------------------------------------------------------------------------===#
 set -euo pipefail

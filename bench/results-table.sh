@@ -35,6 +35,8 @@ recipes=(
   "ITF (per row)|--method itf"
   "pt2 (GPTQ+ITF, calibrated)|--method pt2 --calib-text $model/calibration.txt --calib-seq-len 512"
   "pt2, sequential calibration (6 stages)|--method pt2 --calib-text $model/calibration.txt --calib-seq-len 512 --calib-stages 6"
+  "pt2, sequential, mixed int4/int8 within 3.0 bits|--method pt2 --calib-text $model/calibration.txt --calib-seq-len 512 --calib-stages 6 --bits-per-weight 3.0"
+  "pt2, sequential, mixed int4/int8 within 3.5 bits|--method pt2 --calib-text $model/calibration.txt --calib-seq-len 512 --calib-stages 6 --bits-per-weight 3.5"
 )
 echo "| recipe | real bits / linear weight | WikiText-2 ppl | KL to f32 (nats/token) | held-out stories ppl | decode tokens/s |"
 echo "|---|---|---|---|---|---|"
