@@ -29,7 +29,9 @@ def TernaryTernarizePass : Pass<"ternary-ternarize", "ModuleOp"> {
       calibration Gram matrix H = XᵀX of the layer's inputs (from
       `calibration`), dampened by `percdamp`·mean(diag H); (α, μ) per row
       (`block-size=0`) or per `block-size` columns, GPTQ blocks of
-      `block-size` (128 when 0).
+      `block-size` (128 when 0). `group-fit=aga` fits each group's (α, μ)
+      by PT²-LLM's Activation-aware Grid Alignment (least squares of the
+      group's output error under H) instead of ITF.
 
     With `calibration=STATS.tpar` (written by a calibration program, see
     docs/calibration.md) the report also gives each layer's relative output
@@ -100,6 +102,8 @@ def TernaryTernarizePass : Pass<"ternary-ternarize", "ModuleOp"> {
            "Calibration statistics (.tpar with NAME.hessian entries)">,
     Option<"percdamp", "percdamp", "double", /*default=*/"0.01",
            "GPTQ dampening for pt2, a fraction of mean(diag H)">,
+    Option<"groupFit", "group-fit", "std::string", /*default=*/"\"itf\"",
+           "How pt2 fits each group's (alpha, mu): itf or aga">,
     Option<"report", "report", "std::string", /*default=*/"\"\"",
            "Write a per-layer report as JSON to this file, and print it as a "
            "table on stderr">,

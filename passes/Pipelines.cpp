@@ -60,6 +60,10 @@ struct TernarizePipelineOptions
       *this, "percdamp",
       llvm::cl::desc("GPTQ dampening for pt2, a fraction of mean(diag H)"),
       llvm::cl::init(0.01)};
+  Option<std::string> groupFit{
+      *this, "group-fit",
+      llvm::cl::desc("How pt2 fits each group's (alpha, mu): itf or aga"),
+      llvm::cl::init("itf")};
   Option<std::string> outputArchive{
       *this, "output-archive",
       llvm::cl::desc("Archive to write when the weights come from an archive"),
@@ -100,6 +104,7 @@ void mlir::terminator::registerPipelines() {
         passOptions.report = options.report;
         passOptions.calibration = options.calibration;
         passOptions.percdamp = options.percdamp;
+        passOptions.groupFit = options.groupFit;
         passOptions.int8Layers.assign(options.int8Layers.begin(),
                                       options.int8Layers.end());
         passOptions.onlyLayers.assign(options.layers.begin(),

@@ -83,6 +83,8 @@ TernaryTernarizePass::solve(solvers::MatrixView w, solvers::MatrixView h) {
     solvers::GptqOptions options;
     options.blockSize = blockSize;
     options.percdamp = percdamp;
+    options.fit =
+        groupFit == "aga" ? solvers::GroupFit::Aga : solvers::GroupFit::Itf;
     return solvers::gptq(w, h, options);
   }
   if (method == "als") {
@@ -287,6 +289,11 @@ LogicalResult TernaryTernarizePass::writeReport(ModuleOp module) {
 
 void TernaryTernarizePass::runOnOperation() {
   ModuleOp module = getOperation();
+  if (groupFit != "itf" && groupFit != "aga") {
+    module.emitError("ternary-ternarize: unknown group-fit '")
+        << groupFit << "'; expected itf or aga";
+    return signalPassFailure();
+  }
   if (method != "absmean" && method != "als" && method != "itf" &&
       method != "pt2") {
     module.emitError("ternary-ternarize: unknown method '")

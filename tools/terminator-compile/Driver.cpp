@@ -454,6 +454,8 @@ std::string describeWeights(ModuleOp module, const CompileOptions &options) {
     recipe += "/" + options.granularity;
   if (options.blockSize)
     recipe += llvm::formatv(" block {0}", options.blockSize).str();
+  if (options.method == "pt2" && options.groupFit != "itf")
+    recipe += " " + options.groupFit;
   if (!options.int8Layers.empty())
     recipe += llvm::formatv(" + {0} int8 layer(s)", options.int8Layers.size());
   if (options.bitsPerWeight > 0)
@@ -467,7 +469,7 @@ LogicalResult ternarize(ModuleOp module, const CompileOptions &options,
                         StringRef outputArchive, StringRef calibration) {
   std::string pipeline = llvm::formatv(
       "terminator-ternarize{{method={0} granularity={1} "
-      "block-size={2} percdamp={3} output-archive={4}{5}{6}}",
+      "block-size={2} percdamp={3} group-fit={7} output-archive={4}{5}{6}}",
       options.method, options.granularity, options.blockSize, options.percdamp,
       outputArchive,
       options.int8Layers.empty()
@@ -483,7 +485,8 @@ LogicalResult ternarize(ModuleOp module, const CompileOptions &options,
           (options.bitsPerWeight > 0 && options.onlyLayers.empty()
                ? llvm::formatv(" bits-per-weight={0}", options.bitsPerWeight)
                      .str()
-               : std::string()));
+               : std::string()),
+      options.groupFit);
   auto pm = PassManager::on<ModuleOp>(module->getContext());
   if (failed(parsePassPipeline(pipeline, pm, llvm::errs())))
     return failure();

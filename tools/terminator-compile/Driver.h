@@ -38,6 +38,8 @@ struct CompileOptions {
   double bitsPerWeight = 0;
   /// GPTQ dampening, as a fraction of mean(diag H) (pt2).
   double percdamp = 0.01;
+  /// How pt2 fits each group's (alpha, mu): itf or aga.
+  std::string groupFit = "itf";
   /// Calibration: statistics to reuse (a .tpar written by a calibration
   /// program), or text to make them from, and how.
   std::string calibPath;

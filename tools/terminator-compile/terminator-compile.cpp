@@ -58,8 +58,9 @@ static cl::opt<bool> noTernarize("no-ternarize",
 static cl::opt<std::string>
     method("method",
            cl::desc("Ternarization method: absmean, als, itf, or pt2 (GPTQ "
-                    "with ITF; needs --calib or --calib-text)"),
-           cl::init("absmean"), cl::cat(category));
+                    "with ITF; needs --calib or --calib-text). Default: pt2 "
+                    "with calibration, absmean without"),
+           cl::init(""), cl::cat(category));
 static cl::opt<std::string> granularity(
     "granularity",
     cl::desc("Scale granularity for absmean and als: tensor or row"),
@@ -78,6 +79,12 @@ static cl::opt<double> bitsPerWeight(
              "most (relative output error on the calibration data) int4 or "
              "int8 per row, within this many real bits per linear weight"),
     cl::init(0.0), cl::cat(category));
+static cl::opt<std::string>
+    groupFit("group-fit",
+             cl::desc("How pt2 fits each group's (alpha, mu): itf, or aga "
+                      "(least squares of the output error under the "
+                      "calibration Gram matrix)"),
+             cl::init("itf"), cl::cat(category));
 static cl::opt<double>
     percdamp("percdamp",
              cl::desc("GPTQ dampening for pt2, a fraction of mean(diag H)"),
@@ -159,12 +166,18 @@ int main(int argc, char **argv) {
   options.target = target;
   options.cpuFeatures = cpuFeatures;
   options.ternarize = !noTernarize;
-  options.method = method;
+  // The best recipe the inputs allow: calibrated GPTQ + ITF when there is
+  // calibration data, else absmean (README results table).
+  if (!method.empty())
+    options.method = method;
+  else
+    options.method = calib.empty() && calibText.empty() ? "absmean" : "pt2";
   options.granularity = granularity;
   options.blockSize = blockSize;
   options.int8Layers.assign(int8Layers.begin(), int8Layers.end());
   options.context = context;
   options.percdamp = percdamp;
+  options.groupFit = groupFit;
   options.bitsPerWeight = bitsPerWeight;
   options.calibPath = calib;
   options.calibTextPath = calibText;
