@@ -39,11 +39,12 @@ LogicalResult TernaryDialect::verifyOperationAttribute(Operation *op,
   if (attr.getName() == getPrecisionAttrName()) {
     auto value = dyn_cast<StringAttr>(attr.getValue());
     if (!isa<LinearOp>(op) || !value ||
-        !llvm::is_contained({"ternary", "int4", "int8"}, value.getValue()))
+        !llvm::is_contained({"ternary", "int4", "int8", "f32"},
+                            value.getValue()))
       return op->emitError("'")
              << getPrecisionAttrName()
-             << "' must be \"ternary\", \"int4\" or \"int8\" on a "
-                "ternary.linear";
+             << "' must be \"ternary\", \"int4\", \"int8\" or \"f32\" on "
+                "a ternary.linear";
     return success();
   }
   if (attr.getName() == getTargetAttrName()) {

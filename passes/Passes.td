@@ -197,8 +197,9 @@ def TernarySelectPrecisionPass
     layer to a higher precision that removes the most error per added bit
     and still fits the budget, until no move fits. Relative rather than
     absolute error: picking by absolute error chose the wrong matrices in
-    the numpy study of the ternarization issue. `precisions` limits the
-    levels (default int4 and int8).
+    the numpy study of the ternarization issue. `precisions` lists the
+    levels above ternary (default int4 and int8; `f32` keeps a layer
+    unquantized at 32 bits and zero error, and is only used when listed).
 
     Ternary layers are counted at the cost of the `method` the ternarize
     pass will use (itf and pt2 add an offset per row).
@@ -219,8 +220,8 @@ def TernarySelectPrecisionPass
     Option<"calibration", "calibration", "std::string", /*default=*/"\"\"",
            "Calibration statistics (.tpar with NAME.hessian entries)">,
     ListOption<"precisions", "precisions", "std::string",
-               "Precisions above ternary a layer may take: int4, int8 "
-               "(default both)">,
+               "Precisions above ternary a layer may take: int4, int8, f32 "
+               "(default int4 and int8)">,
   ];
 }
 

@@ -30,10 +30,11 @@ namespace solvers = ::terminator::solvers;
 
 namespace {
 
-/// The precisions a layer can take, cheapest first.
-constexpr const char *levelNames[] = {"ternary", "int4", "int8"};
-constexpr unsigned levelIntBits[] = {0, 4, 8};
-constexpr unsigned numLevels = 3;
+/// The precisions a layer can take, cheapest first (f32: not quantized).
+constexpr const char *levelNames[] = {"ternary", "int4", "int8", "f32"};
+constexpr unsigned levelIntBits[] = {0, 4, 8, 32};
+constexpr unsigned numLevels = 4;
+constexpr unsigned f32Level = 3;
 
 struct Layer {
   SmallVector<LinearOp> ops;
@@ -100,12 +101,13 @@ struct TernarySelectPrecisionPass
     auto ternaryEnc =
         TernaryEncodingAttr::get(ctx, 0, offsets, Float32Type::get(ctx));
     // Levels this pass may choose: ternary always, then the allowed ones.
-    bool allowed[numLevels] = {true, precisions.empty(), precisions.empty()};
+    bool allowed[numLevels] = {true, precisions.empty(), precisions.empty(),
+                               false};
     for (const std::string &name : precisions) {
       auto *it = llvm::find(levelNames, name);
       if (it == std::end(levelNames) || it == std::begin(levelNames)) {
         module.emitError("ternary-select-precision: unknown precision '")
-            << name << "' in precisions; use int4 and/or int8";
+            << name << "' in precisions; use int4, int8 and/or f32";
         return signalPassFailure();
       }
       allowed[it - std::begin(levelNames)] = true;
@@ -127,6 +129,11 @@ struct TernarySelectPrecisionPass
       for (unsigned level = 0; level < numLevels; ++level) {
         if (!allowed[level])
           continue;
+        if (level == f32Level) { // kept as it is
+          l.error[level] = 0;
+          l.bits[level] = 32 * n;
+          continue;
+        }
         // Ternary layers are scored by absmean per row, a cheap stand-in
         // for the final method; integer layers by their own rounding.
         solvers::Result<solvers::TernaryMatrix> q =

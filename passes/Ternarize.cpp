@@ -117,6 +117,11 @@ Value TernaryTernarizePass::makeWeight(OpBuilder &b, Location loc,
 }
 
 LogicalResult TernaryTernarizePass::ternarize(LinearOp linear) {
+  // Mixed precision may keep a layer in f32: it stays a ternary.linear.
+  if (auto precision = linear->getAttrOfType<StringAttr>(
+          TernaryDialect::getPrecisionAttrName());
+      precision && precision.getValue() == "f32")
+    return success();
   if (auto w = linear.getWeight().getDefiningOp<WeightOp>()) {
     auto param = dyn_cast<ParamAttr>(w.getValue());
     auto it = param ? done.find(param.getKey()) : done.end();
@@ -170,7 +175,7 @@ LogicalResult TernaryTernarizePass::ternarize(LinearOp linear) {
     intBits = 4;
   else if (precision && precision.getValue() != "ternary")
     return linear.emitOpError("unknown ternary.precision '")
-           << precision.getValue() << "' (ternary, int4 or int8)";
+           << precision.getValue() << "' (ternary, int4, int8 or f32)";
   FailureOr<solvers::MatrixView> h =
       readHessian(linear, stats, param ? param.getKey() : StringRef(), k);
   if (failed(h))
