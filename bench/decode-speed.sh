@@ -65,7 +65,7 @@ for recipe in ${RECIPES:-f32 ternary}; do
     tps=$("$work/$recipe" bench --prompt-tokens 16 --decode-tokens 64 --threads "$threads" |
           sed -nE 's/^decode: [0-9]+ tokens, ([0-9.]+) tokens.*/\1/p')
     awk -v r="$recipe" -v b="$bytes" -v t="$threads" -v s="$tps" -v bw="$bw" 'BEGIN {
-      g = b * s / 1e9; printf "| %s | %d | %d | %.1f | %.2f | %.3f |\n", r, b, t, s, g, g / bw }'
+      g = b * s / 1e9; printf "| %s | %.0f | %d | %.1f | %.2f | %.3f |\n", r, b, t, s, g, g / bw }'
   done
 done
 

@@ -74,7 +74,7 @@ struct TernarizePipelineOptions
 void mlir::terminator::buildAotToLLVMPipeline(OpPassManager &pm) {
   const char *pipeline =
       "ternary-params-to-arguments,convert-ternary-to-kernels,"
-      "convert-ternary-to-linalg,canonicalize,terminator-fuse-elementwise,"
+      "terminator-outline-linears,convert-ternary-to-linalg,canonicalize,terminator-fuse-elementwise,"
       "canonicalize,terminator-interchange-loops,"
       "one-shot-bufferize{bufferize-function-boundaries "
       "function-boundary-type-conversion=identity-layout-map},"

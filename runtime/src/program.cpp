@@ -248,7 +248,7 @@ bool Model::bind(std::string &error) {
     return false;
   }
   // One cache per layer, as large as the largest decode step's.
-  std::vector<size_t> largest;
+  std::vector<size_t> keyElements, valueElements;
   for (const trt_function *fn : decodeFns)
     for (int i = 0; i < fn->num_args; ++i) {
       const trt_arg &a = fn->args[i];
@@ -260,19 +260,20 @@ bool Model::bind(std::string &error) {
       }
       kvHeads = a.shape[1];
       headDim = a.shape[3];
-      size_t slot = 2 * size_t(a.layer) + (a.role == TRT_ARG_PAST_VALUE);
-      if (slot >= largest.size())
-        largest.resize(slot + 1, 0);
-      largest[slot] = std::max(largest[slot], elements(a));
+      auto &sizes = a.role == TRT_ARG_PAST_KEY ? keyElements : valueElements;
+      if (size_t(a.layer) >= sizes.size())
+        sizes.resize(size_t(a.layer) + 1, 0);
+      sizes[a.layer] = std::max(sizes[a.layer], elements(a));
     }
-  cacheKeys.resize(largest.size() / 2 + 1);
-  cacheValues.resize(largest.size() / 2 + 1);
-  for (size_t slot = 0; slot < largest.size(); ++slot) {
-    auto &cache = slot % 2 ? cacheValues : cacheKeys;
-    cache[slot / 2] = Buffer(largest[slot] * sizeof(float));
-    if (largest[slot] && !cache[slot / 2].data) {
-      error = "out of memory for the KV cache";
-      return false;
+  for (auto [sizes, caches] : {std::make_pair(&keyElements, &cacheKeys),
+                               std::make_pair(&valueElements, &cacheValues)}) {
+    caches->resize(sizes->size());
+    for (size_t layer = 0; layer < sizes->size(); ++layer) {
+      (*caches)[layer] = Buffer((*sizes)[layer] * sizeof(float));
+      if ((*sizes)[layer] && !(*caches)[layer].data) {
+        error = "out of memory for the KV cache";
+        return false;
+      }
     }
   }
   for (const trt_function *fn : decodeFns) {
