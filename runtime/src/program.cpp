@@ -12,9 +12,11 @@
 //
 // The model runs through its compiled functions: prefill functions of a
 // few fixed prompt lengths (a prompt is padded to the next one; causal
-// attention makes the padding invisible to the real tokens) and one decode
-// step over a KV cache of context - 1 slots, whose empty slots a key mask
-// hides (docs/compile.md).
+// attention makes the padding invisible to the real tokens) and decode
+// steps that write the new key and value into an in-place KV cache of a
+// few lengths (the shortest that holds the sequence runs; a key mask hides
+// the empty slots), or one step that copies a cache of context - 1 slots
+// (docs/compile.md).
 //
 //===----------------------------------------------------------------------===//
 
