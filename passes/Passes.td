@@ -104,6 +104,8 @@ def TernaryTernarizePass : Pass<"ternary-ternarize", "ModuleOp"> {
            "GPTQ dampening for pt2, a fraction of mean(diag H)">,
     Option<"groupFit", "group-fit", "std::string", /*default=*/"\"itf\"",
            "How pt2 fits each group's (alpha, mu): itf or aga">,
+    Option<"int4Group", "int4-group", "int64_t", /*default=*/"0",
+           "Columns per scale of layers marked int4 (0: one scale per row)">,
     Option<"report", "report", "std::string", /*default=*/"\"\"",
            "Write a per-layer report as JSON to this file, and print it as a "
            "table on stderr">,
@@ -222,6 +224,8 @@ def TernarySelectPrecisionPass
     ListOption<"precisions", "precisions", "std::string",
                "Precisions above ternary a layer may take: int4, int8, f32 "
                "(default int4 and int8)">,
+    Option<"int4Group", "int4-group", "int64_t", /*default=*/"0",
+           "Columns per int4 scale (0: one scale per row)">,
   ];
 }
 

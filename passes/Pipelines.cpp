@@ -49,6 +49,10 @@ struct TernarizePipelineOptions
       *this, "precisions",
       llvm::cl::desc("With bits-per-weight: the precisions above ternary a "
                      "layer may take (int4, int8; default both)")};
+  Option<int64_t> int4Group{
+      *this, "int4-group",
+      llvm::cl::desc("Columns per scale of int4 layers (0: one per row)"),
+      llvm::cl::init(0)};
   ListOption<std::string> int8Layers{
       *this, "int8-layers",
       llvm::cl::desc("Archive entry names of weights kept at int8 per row")};
@@ -74,7 +78,8 @@ struct TernarizePipelineOptions
 void mlir::terminator::buildAotToLLVMPipeline(OpPassManager &pm) {
   const char *pipeline =
       "ternary-params-to-arguments,convert-ternary-to-kernels,"
-      "terminator-outline-linears,convert-ternary-to-linalg,canonicalize,terminator-fuse-elementwise,"
+      "terminator-outline-linears,convert-ternary-to-linalg,canonicalize,"
+      "terminator-fuse-elementwise,"
       "canonicalize,terminator-interchange-loops,"
       "one-shot-bufferize{bufferize-function-boundaries "
       "function-boundary-type-conversion=identity-layout-map},"
@@ -105,6 +110,7 @@ void mlir::terminator::registerPipelines() {
         passOptions.calibration = options.calibration;
         passOptions.percdamp = options.percdamp;
         passOptions.groupFit = options.groupFit;
+        passOptions.int4Group = options.int4Group;
         passOptions.int8Layers.assign(options.int8Layers.begin(),
                                       options.int8Layers.end());
         passOptions.onlyLayers.assign(options.layers.begin(),
@@ -114,6 +120,7 @@ void mlir::terminator::registerPipelines() {
           select.bitsPerWeight = options.bitsPerWeight;
           select.precisions.assign(options.precisions.begin(),
                                    options.precisions.end());
+          select.int4Group = options.int4Group;
           select.method = options.method;
           select.calibration = options.calibration;
           pm.addPass(ternary::createTernarySelectPrecisionPass(select));

@@ -49,9 +49,19 @@ struct TernarySelectPrecisionPass
           TernarySelectPrecisionPass> {
   using Base::Base;
 
+  /// Columns per scale of an integer level (0: per row).
+  int64_t groupOf(unsigned level) const {
+    return levelIntBits[level] == 4 ? int64_t(int4Group) : 0;
+  }
+
   void runOnOperation() override {
     ModuleOp module = getOperation();
     MLIRContext *ctx = &getContext();
+    if (int4Group < 0) {
+      module.emitError("ternary-select-precision: int4-group must be >= 0 "
+                       "(0: one scale per row)");
+      return signalPassFailure();
+    }
     if (!(bitsPerWeight > 0)) {
       module.emitError("ternary-select-precision: set bits-per-weight to "
                        "the budget (real bits per linear weight, e.g. 3.0)");
@@ -137,7 +147,8 @@ struct TernarySelectPrecisionPass
         // for the final method; integer layers by their own rounding.
         solvers::Result<solvers::TernaryMatrix> q =
             level == 0 ? solvers::absmean(view, solvers::Granularity::Row)
-                       : solvers::symmetricInt(view, levelIntBits[level], 0);
+                       : solvers::symmetricInt(view, levelIntBits[level],
+                                               groupOf(level));
         if (!q) {
           op.emitOpError("cannot be scored: ") << q.error();
           return signalPassFailure();
@@ -149,10 +160,10 @@ struct TernarySelectPrecisionPass
             e = *out;
         l.error[level] = e;
         WeightEncodingAttrInterface enc =
-            level == 0
-                ? cast<WeightEncodingAttrInterface>(ternaryEnc)
-                : cast<WeightEncodingAttrInterface>(IntEncodingAttr::get(
-                      ctx, levelIntBits[level], 0, Float32Type::get(ctx)));
+            level == 0 ? cast<WeightEncodingAttrInterface>(ternaryEnc)
+                       : cast<WeightEncodingAttrInterface>(IntEncodingAttr::get(
+                             ctx, levelIntBits[level], groupOf(level),
+                             Float32Type::get(ctx)));
         l.bits[level] = enc.getBitsPerWeight(l.rows, l.cols) * n;
       }
       total += n;

@@ -185,7 +185,8 @@ LogicalResult TernaryTernarizePass::ternarize(LinearOp linear) {
                               "calibration Gram matrix; set calibration=FILE "
                               "(terminator-compile --calib-text)");
   solvers::Result<solvers::TernaryMatrix> q =
-      intBits ? solvers::symmetricInt({values->data(), n, k}, intBits, 0)
+      intBits ? solvers::symmetricInt({values->data(), n, k}, intBits,
+                                      intBits == 4 ? int64_t(int4Group) : 0)
               : solve({values->data(), n, k}, *h);
   if (!q)
     return linear.emitOpError("cannot be ternarized: ") << q.error();
@@ -212,7 +213,7 @@ LogicalResult TernaryTernarizePass::ternarize(LinearOp linear) {
   int64_t block = q->groupSize == k ? 0 : q->groupSize;
   WeightEncodingAttrInterface encoding =
       intBits ? cast<WeightEncodingAttrInterface>(IntEncodingAttr::get(
-                    b.getContext(), intBits, /*group=*/0, b.getF32Type()))
+                    b.getContext(), intBits, block, b.getF32Type()))
               : cast<WeightEncodingAttrInterface>(TernaryEncodingAttr::get(
                     b.getContext(), block, /*offset=*/bool(offsets),
                     b.getF32Type()));
@@ -294,6 +295,11 @@ LogicalResult TernaryTernarizePass::writeReport(ModuleOp module) {
 
 void TernaryTernarizePass::runOnOperation() {
   ModuleOp module = getOperation();
+  if (int4Group < 0) {
+    module.emitError("ternary-ternarize: int4-group must be >= 0 (0: one "
+                     "scale per row)");
+    return signalPassFailure();
+  }
   if (groupFit != "itf" && groupFit != "aga") {
     module.emitError("ternary-ternarize: unknown group-fit '")
         << groupFit << "'; expected itf or aga";

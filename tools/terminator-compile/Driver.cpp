@@ -469,7 +469,8 @@ LogicalResult ternarize(ModuleOp module, const CompileOptions &options,
                         StringRef outputArchive, StringRef calibration) {
   std::string pipeline = llvm::formatv(
       "terminator-ternarize{{method={0} granularity={1} "
-      "block-size={2} percdamp={3} group-fit={7} output-archive={4}{5}{6}}",
+      "block-size={2} percdamp={3} group-fit={7} int4-group={8} "
+      "output-archive={4}{5}{6}}",
       options.method, options.granularity, options.blockSize, options.percdamp,
       outputArchive,
       options.int8Layers.empty()
@@ -486,7 +487,7 @@ LogicalResult ternarize(ModuleOp module, const CompileOptions &options,
                ? llvm::formatv(" bits-per-weight={0}", options.bitsPerWeight)
                      .str()
                : std::string()),
-      options.groupFit);
+      options.groupFit, options.int4Group);
   auto pm = PassManager::on<ModuleOp>(module->getContext());
   if (failed(parsePassPipeline(pipeline, pm, llvm::errs())))
     return failure();

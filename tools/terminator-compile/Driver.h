@@ -40,6 +40,8 @@ struct CompileOptions {
   double percdamp = 0.01;
   /// How pt2 fits each group's (alpha, mu): itf or aga.
   std::string groupFit = "itf";
+  /// Mixed precision: columns per scale of int4 layers (0: one per row).
+  int64_t int4Group = 0;
   /// Calibration: statistics to reuse (a .tpar written by a calibration
   /// program), or text to make them from, and how.
   std::string calibPath;

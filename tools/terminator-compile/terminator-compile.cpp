@@ -85,6 +85,11 @@ static cl::opt<std::string>
                       "(least squares of the output error under the "
                       "calibration Gram matrix)"),
              cl::init("itf"), cl::cat(category));
+static cl::opt<int64_t> int4Group(
+    "int4-group",
+    cl::desc("Mixed precision: columns per scale of int4 layers (default 0: "
+             "one scale per row)"),
+    cl::init(0), cl::cat(category));
 static cl::opt<double>
     percdamp("percdamp",
              cl::desc("GPTQ dampening for pt2, a fraction of mean(diag H)"),
@@ -178,6 +183,7 @@ int main(int argc, char **argv) {
   options.context = context;
   options.percdamp = percdamp;
   options.groupFit = groupFit;
+  options.int4Group = int4Group;
   options.bitsPerWeight = bitsPerWeight;
   options.calibPath = calib;
   options.calibTextPath = calibText;
@@ -197,6 +203,11 @@ int main(int argc, char **argv) {
     errs() << "terminator-compile: error: --calib and --calib-text exclude "
               "each other (--calib reuses statistics, --calib-text makes "
               "them)\n";
+    return 2;
+  }
+  if (int4Group < 0) {
+    errs() << "terminator-compile: error: --int4-group expects G >= 0 "
+              "columns per scale (0: one per row)\n";
     return 2;
   }
   if (calibSamples < 1 || percdamp < 0 || calibStages < 1) {
