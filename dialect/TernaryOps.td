@@ -154,7 +154,7 @@ def Ternary_PackedLinearOp : Ternary_Op<"packed_linear", [Pure]> {
     - `bits = 8` (int8 per row or group): c = Q + 128 in [1, 255], one
       byte per column: `packed` is i8 `[N, Kp]`, byte k of row n holds
       column k (128 past K). α is the int8 scale and β = −128·α.
-    - `meta` is f32 `[N, Gp, 2]`: for every group g of `group` columns
+    - `meta` is f32 or f16 `[N, Gp, 2]`: for every group g of `group` columns
       (`group = 0`: the whole padded row, Gp = 1), `meta[n, g, 0]` = α and
       `meta[n, g, 1]` = β. Gp = Kp / group rounded up; groups past K hold
       zeros.
@@ -172,7 +172,7 @@ def Ternary_PackedLinearOp : Ternary_Op<"packed_linear", [Pure]> {
   }];
   let arguments = (ins Ternary_FloatTensor:$input,
                        RankedTensorOf<[I8]>:$packed,
-                       RankedTensorOf<[F32]>:$meta,
+                       RankedTensorOf<[F32, F16]>:$meta,
                        Optional<Ternary_FloatTensor>:$bias,
                        I64Attr:$cols,
                        I64Attr:$group,

@@ -15,6 +15,8 @@
 #include "llvm/ADT/ScopeExit.h"
 #include "llvm/ADT/StringMap.h"
 
+#include <cmath>
+
 #define DEBUG_TYPE "ternary-pack"
 
 namespace mlir::ternary {
@@ -45,14 +47,18 @@ private:
 using namespace mlir;
 using namespace mlir::ternary;
 
+/// Whether the kernels read scales of type `t` (meta f32 or f16).
+static bool isKernelScale(FloatType t) { return t.isF32() || t.isF16(); }
+
 /// The code width (2 or 8) and group of `op`'s encoding, if the kernels
-/// run it: ternary or int8 with f32 scales and a supported group.
+/// run it: ternary or int8 with f32 or f16 scales and a supported group.
 static std::optional<std::pair<int64_t, int64_t>> kernelLayout(QLinearOp op) {
   if (auto t = dyn_cast<TernaryEncodingAttr>(op.getEncoding()))
-    if (t.getScale().isF32() && PackedLinearOp::isSupportedGroup(t.getBlock()))
+    if (isKernelScale(t.getScale()) &&
+        PackedLinearOp::isSupportedGroup(t.getBlock()))
       return std::make_pair(int64_t(2), t.getBlock());
   if (auto i = dyn_cast<IntEncodingAttr>(op.getEncoding()))
-    if (i.getBits() == 8 && i.getScale().isF32() &&
+    if (i.getBits() == 8 && isKernelScale(i.getScale()) &&
         PackedLinearOp::isSupportedGroup(i.getGroup()))
       return std::make_pair(int64_t(8), i.getGroup());
   return std::nullopt;
@@ -77,7 +83,10 @@ LogicalResult TernaryPackPass::pack(QLinearOp op) {
   OpBuilder b(op);
   Location loc = op.getLoc();
   auto packedType = RankedTensorType::get({n, rowBytes}, b.getI8Type());
-  auto metaType = RankedTensorType::get({n, groups, 2}, b.getF32Type());
+  // The meta keeps the encoding's scale type (f32 or f16).
+  bool f16 = op.getEncoding().getScaleType().isF16();
+  auto metaType = RankedTensorType::get(
+      {n, groups, 2}, f16 ? Type(b.getF16Type()) : Type(b.getF32Type()));
   auto param = dyn_cast<ParamAttr>(codesOp.getValue());
 
   auto replace = [&](Value packed, Value meta) {
@@ -111,20 +120,28 @@ LogicalResult TernaryPackPass::pack(QLinearOp op) {
       readWeightBytes(op, codesOp, input, inputPath, TRT_DTYPE_I8, codesStore);
   if (failed(codes))
     return failure();
-  auto readMeta =
-      [&](Value v, SmallVectorImpl<char> &store) -> FailureOr<ArrayRef<float>> {
+  std::vector<float> scalesWide, offsetsWide;
+  auto readMeta = [&](Value v, SmallVectorImpl<char> &store,
+                      std::vector<float> &wide) -> FailureOr<ArrayRef<float>> {
     if (!v)
       return ArrayRef<float>();
     FailureOr<ArrayRef<char>> bytes =
         readWeightBytes(op, v.getDefiningOp<WeightOp>(), input, inputPath,
-                        TRT_DTYPE_F32, store);
+                        f16 ? TRT_DTYPE_F16 : TRT_DTYPE_F32, store);
     if (failed(bytes))
       return failure();
-    return ArrayRef<float>(reinterpret_cast<const float *>(bytes->data()),
-                           bytes->size() / sizeof(float));
+    if (!f16)
+      return ArrayRef<float>(reinterpret_cast<const float *>(bytes->data()),
+                             bytes->size() / sizeof(float));
+    wide = widenF16(
+        ArrayRef<uint16_t>(reinterpret_cast<const uint16_t *>(bytes->data()),
+                           bytes->size() / sizeof(uint16_t)));
+    return ArrayRef<float>(wide);
   };
-  FailureOr<ArrayRef<float>> scales = readMeta(op.getScales(), scalesStore);
-  FailureOr<ArrayRef<float>> offsets = readMeta(op.getOffsets(), offsetsStore);
+  FailureOr<ArrayRef<float>> scales =
+      readMeta(op.getScales(), scalesStore, scalesWide);
+  FailureOr<ArrayRef<float>> offsets =
+      readMeta(op.getOffsets(), offsetsStore, offsetsWide);
   if (failed(scales) || failed(offsets))
     return failure();
 
@@ -167,13 +184,24 @@ LogicalResult TernaryPackPass::pack(QLinearOp op) {
                              packed.size());
   ArrayRef<char> metaBytes(reinterpret_cast<const char *>(meta.data()),
                            meta.size() * sizeof(float));
+  std::vector<uint16_t> metaF16;
+  if (f16) {
+    // β = μ − α (or −128·α) rounded once more, to the stored f16.
+    metaF16 = roundToF16(meta);
+    if (llvm::any_of(meta, [](float v) { return !std::isfinite(v); }))
+      return op.emitOpError("cannot be packed with f16 meta: β = μ − α (or "
+                            "−128·α) exceeds the f16 range; ternarize with "
+                            "scale-type=f32");
+    metaBytes = ArrayRef<char>(reinterpret_cast<const char *>(metaF16.data()),
+                               metaF16.size() * sizeof(uint16_t));
+  }
   trt_writer *to = param ? writer : nullptr;
   Value packedValue =
       makeWeightValue(b, loc, packedType, base + ".packed", packedBytes,
                       TRT_DTYPE_I8, to, outputArchive, "ternary-pack");
-  Value metaValue =
-      makeWeightValue(b, loc, metaType, base + ".meta", metaBytes,
-                      TRT_DTYPE_F32, to, outputArchive, "ternary-pack");
+  Value metaValue = makeWeightValue(b, loc, metaType, base + ".meta", metaBytes,
+                                    f16 ? TRT_DTYPE_F16 : TRT_DTYPE_F32, to,
+                                    outputArchive, "ternary-pack");
   if (!packedValue || !metaValue)
     return failure();
   if (param)

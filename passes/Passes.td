@@ -106,6 +106,9 @@ def TernaryTernarizePass : Pass<"ternary-ternarize", "ModuleOp"> {
            "How pt2 fits each group's (alpha, mu): itf or aga">,
     Option<"int4Group", "int4-group", "int64_t", /*default=*/"0",
            "Columns per scale of layers marked int4 (0: one scale per row)">,
+    Option<"scaleTypeName", "scale-type", "std::string", /*default=*/"\"f32\"",
+           "Element type of the scales and offsets: f32, or f16 (rounded to "
+           "nearest; half the meta bits)">,
     Option<"report", "report", "std::string", /*default=*/"\"\"",
            "Write a per-layer report as JSON to this file, and print it as a "
            "table on stderr">,
@@ -184,7 +187,8 @@ def TernarySelectPrecisionPass
   let summary = "Choose ternary, int4 or int8 per linear layer under a bits budget";
   let description = [{
     Mixed precision: gives the linear layers whose ternarization hurts most
-    more bits, int4 or int8 per row (symmetric, f32 scale per row), as long
+    more bits, int4 or int8 per row (symmetric, a scale per row, f32 or f16
+    as `scale-type`), as long
     as the real bits per linear weight over the whole model stay within
     `bits-per-weight` (scales and offsets counted with the encodings' own
     `getBitsPerWeight`), and marks each `ternary.linear` with
@@ -226,6 +230,9 @@ def TernarySelectPrecisionPass
                "(default int4 and int8)">,
     Option<"int4Group", "int4-group", "int64_t", /*default=*/"0",
            "Columns per int4 scale (0: one scale per row)">,
+    Option<"scaleTypeName", "scale-type", "std::string", /*default=*/"\"f32\"",
+           "Element type of the scales ternary-ternarize will write: f32 or "
+           "f16 (counted in each level's bits)">,
   ];
 }
 

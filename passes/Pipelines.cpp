@@ -68,6 +68,10 @@ struct TernarizePipelineOptions
       *this, "group-fit",
       llvm::cl::desc("How pt2 fits each group's (alpha, mu): itf or aga"),
       llvm::cl::init("itf")};
+  Option<std::string> scaleType{
+      *this, "scale-type",
+      llvm::cl::desc("Element type of the scales and offsets: f32 or f16"),
+      llvm::cl::init("f32")};
   Option<std::string> outputArchive{
       *this, "output-archive",
       llvm::cl::desc("Archive to write when the weights come from an archive"),
@@ -111,6 +115,7 @@ void mlir::terminator::registerPipelines() {
         passOptions.percdamp = options.percdamp;
         passOptions.groupFit = options.groupFit;
         passOptions.int4Group = options.int4Group;
+        passOptions.scaleTypeName = options.scaleType;
         passOptions.int8Layers.assign(options.int8Layers.begin(),
                                       options.int8Layers.end());
         passOptions.onlyLayers.assign(options.layers.begin(),
@@ -121,6 +126,7 @@ void mlir::terminator::registerPipelines() {
           select.precisions.assign(options.precisions.begin(),
                                    options.precisions.end());
           select.int4Group = options.int4Group;
+          select.scaleTypeName = options.scaleType;
           select.method = options.method;
           select.calibration = options.calibration;
           pm.addPass(ternary::createTernarySelectPrecisionPass(select));

@@ -68,6 +68,14 @@ struct TernarySelectPrecisionPass
       return signalPassFailure();
     }
     bool offsets = method == "itf" || method == "pt2";
+    if (scaleTypeName != "f32" && scaleTypeName != "f16") {
+      module.emitError("ternary-select-precision: unknown scale-type '")
+          << scaleTypeName << "'; expected f32 or f16";
+      return signalPassFailure();
+    }
+    FloatType scaleType = scaleTypeName == "f16"
+                              ? FloatType(Float16Type::get(ctx))
+                              : FloatType(Float32Type::get(ctx));
     char err[TRT_ERROR_MESSAGE_SIZE];
     trt_archive *input = nullptr, *stats = nullptr;
     llvm::scope_exit close([&] {
@@ -107,8 +115,7 @@ struct TernarySelectPrecisionPass
       l.rows = op.getWeight().getType().getDimSize(0);
       l.cols = op.getWeight().getType().getDimSize(1);
     });
-    auto ternaryEnc =
-        TernaryEncodingAttr::get(ctx, 0, offsets, Float32Type::get(ctx));
+    auto ternaryEnc = TernaryEncodingAttr::get(ctx, 0, offsets, scaleType);
     // Levels this pass may choose: ternary always, then the allowed ones.
     bool allowed[numLevels] = {true, precisions.empty(), precisions.empty(),
                                false};
@@ -160,10 +167,10 @@ struct TernarySelectPrecisionPass
             e = *out;
         l.error[level] = e;
         WeightEncodingAttrInterface enc =
-            level == 0 ? cast<WeightEncodingAttrInterface>(ternaryEnc)
-                       : cast<WeightEncodingAttrInterface>(IntEncodingAttr::get(
-                             ctx, levelIntBits[level], groupOf(level),
-                             Float32Type::get(ctx)));
+            level == 0
+                ? cast<WeightEncodingAttrInterface>(ternaryEnc)
+                : cast<WeightEncodingAttrInterface>(IntEncodingAttr::get(
+                      ctx, levelIntBits[level], groupOf(level), scaleType));
         l.bits[level] = enc.getBitsPerWeight(l.rows, l.cols) * n;
       }
       total += n;

@@ -25,6 +25,8 @@
 #include "llvm/Support/JSON.h"
 #include "llvm/Support/raw_ostream.h"
 
+#include <cmath>
+
 #define DEBUG_TYPE "ternary-ternarize"
 
 namespace solvers = ::terminator::solvers;
@@ -64,6 +66,7 @@ private:
   llvm::StringMap<Done> done;
 
   solvers::Granularity granularity = solvers::Granularity::Row;
+  bool f16Scales = false; ///< scale-type=f16
   llvm::json::Array records;
   trt_archive *input = nullptr;
   trt_archive *stats = nullptr;
@@ -137,8 +140,8 @@ LogicalResult TernaryTernarizePass::ternarize(LinearOp linear) {
             cast<TypedAttr>(ParamAttr::get(
                 b.getContext(), (param.getKey() + suffix).str(), type)));
       };
-      auto metaType =
-          RankedTensorType::get({n, it->second.groups}, b.getF32Type());
+      auto metaType = RankedTensorType::get({n, it->second.groups},
+                                            it->second.encoding.getScaleType());
       Value codes =
           entry(".codes", RankedTensorType::get({n, k}, b.getI8Type()));
       Value scales = entry(".scales", metaType);
@@ -191,6 +194,20 @@ LogicalResult TernaryTernarizePass::ternarize(LinearOp linear) {
   if (!q)
     return linear.emitOpError("cannot be ternarized: ") << q.error();
   int64_t groups = q->groupsPerRow();
+  // Stored as f16, the rounded values are what every later step (and the
+  // report's errors) sees.
+  std::vector<uint16_t> scalesF16, offsetsF16;
+  if (f16Scales) {
+    scalesF16 = roundToF16(q->scales);
+    offsetsF16 = roundToF16(q->offsets);
+    auto notFinite = [](float v) { return !std::isfinite(v); };
+    if (llvm::any_of(q->scales, notFinite) ||
+        llvm::any_of(q->offsets, notFinite))
+      return linear.emitOpError("cannot store its scales or offsets as f16: "
+                                "a value exceeds the f16 range (65504); use "
+                                "scale-type=f32 (terminator-compile "
+                                "--scale-type f32)");
+  }
 
   OpBuilder b(linear);
   Location loc = linear.getLoc();
@@ -203,20 +220,25 @@ LogicalResult TernaryTernarizePass::ternarize(LinearOp linear) {
   Value codes =
       makeWeight(b, loc, RankedTensorType::get({n, k}, b.getI8Type()),
                  base + ".codes", bytesOf(q->codes), TRT_DTYPE_I8, toArchive);
-  auto metaType = RankedTensorType::get({n, groups}, b.getF32Type());
+  FloatType scaleType =
+      f16Scales ? FloatType(b.getF16Type()) : FloatType(b.getF32Type());
+  trt_dtype scaleDtype = f16Scales ? TRT_DTYPE_F16 : TRT_DTYPE_F32;
+  auto metaType = RankedTensorType::get({n, groups}, scaleType);
   Value scales = makeWeight(b, loc, metaType, base + ".scales",
-                            bytesOf(q->scales), TRT_DTYPE_F32, toArchive);
+                            f16Scales ? bytesOf(scalesF16) : bytesOf(q->scales),
+                            scaleDtype, toArchive);
   Value offsets;
   if (!q->offsets.empty())
     offsets = makeWeight(b, loc, metaType, base + ".offsets",
-                         bytesOf(q->offsets), TRT_DTYPE_F32, toArchive);
+                         f16Scales ? bytesOf(offsetsF16) : bytesOf(q->offsets),
+                         scaleDtype, toArchive);
   int64_t block = q->groupSize == k ? 0 : q->groupSize;
   WeightEncodingAttrInterface encoding =
-      intBits ? cast<WeightEncodingAttrInterface>(IntEncodingAttr::get(
-                    b.getContext(), intBits, block, b.getF32Type()))
-              : cast<WeightEncodingAttrInterface>(TernaryEncodingAttr::get(
-                    b.getContext(), block, /*offset=*/bool(offsets),
-                    b.getF32Type()));
+      intBits
+          ? cast<WeightEncodingAttrInterface>(
+                IntEncodingAttr::get(b.getContext(), intBits, block, scaleType))
+          : cast<WeightEncodingAttrInterface>(TernaryEncodingAttr::get(
+                b.getContext(), block, /*offset=*/bool(offsets), scaleType));
   auto qlinear =
       QLinearOp::create(b, loc, linear.getType(), linear.getInput(), codes,
                         scales, offsets, linear.getBias(), encoding);
@@ -315,6 +337,12 @@ void TernaryTernarizePass::runOnOperation() {
     module.emitError("ternary-ternarize: percdamp must be >= 0");
     return signalPassFailure();
   }
+  if (scaleTypeName != "f32" && scaleTypeName != "f16") {
+    module.emitError("ternary-ternarize: unknown scale-type '")
+        << scaleTypeName << "'; expected f32 or f16";
+    return signalPassFailure();
+  }
+  f16Scales = scaleTypeName == "f16";
   if (granularityName == "tensor")
     granularity = solvers::Granularity::Tensor;
   else if (granularityName == "row")

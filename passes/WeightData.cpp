@@ -9,11 +9,41 @@
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/DialectResourceBlobManager.h"
+#include "llvm/ADT/APFloat.h"
 #include "llvm/ADT/StringSet.h"
 
 using namespace mlir;
 using namespace mlir::ternary;
 namespace solvers = ::terminator::solvers;
+
+std::vector<uint16_t> mlir::ternary::roundToF16(MutableArrayRef<float> values) {
+  std::vector<uint16_t> bits;
+  bits.reserve(values.size());
+  for (float &v : values) {
+    llvm::APFloat f(v);
+    bool lost = false;
+    f.convert(llvm::APFloat::IEEEhalf(), llvm::APFloat::rmNearestTiesToEven,
+              &lost);
+    bits.push_back(uint16_t(f.bitcastToAPInt().getZExtValue()));
+    f.convert(llvm::APFloat::IEEEsingle(), llvm::APFloat::rmNearestTiesToEven,
+              &lost);
+    v = f.convertToFloat();
+  }
+  return bits;
+}
+
+std::vector<float> mlir::ternary::widenF16(ArrayRef<uint16_t> bits) {
+  std::vector<float> out;
+  out.reserve(bits.size());
+  for (uint16_t h : bits) {
+    llvm::APFloat f(llvm::APFloat::IEEEhalf(), llvm::APInt(16, h));
+    bool lost = false;
+    f.convert(llvm::APFloat::IEEEsingle(), llvm::APFloat::rmNearestTiesToEven,
+              &lost);
+    out.push_back(f.convertToFloat());
+  }
+  return out;
+}
 
 FailureOr<SmallVector<float>>
 mlir::ternary::readLinearWeight(LinearOp linear, trt_archive *input,

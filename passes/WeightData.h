@@ -48,6 +48,13 @@ Value makeWeightValue(OpBuilder &b, Location loc, RankedTensorType type,
                       trt_writer *writer, StringRef archivePath,
                       StringRef pass);
 
+/// Rounds `values` to the nearest f16 (ties to even) in place and returns
+/// their f16 bit patterns: scales and offsets stored as f16.
+std::vector<uint16_t> roundToF16(MutableArrayRef<float> values);
+
+/// f16 bit patterns widened to f32.
+std::vector<float> widenF16(ArrayRef<uint16_t> bits);
+
 /// Opens the module's archive (`ternary.archive`) into `input` and creates
 /// `writer` for `outputPath`, for a pass (`pass`, named in errors) that
 /// rewrites archive weights; `what` names what it writes ("ternarized

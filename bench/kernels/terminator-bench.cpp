@@ -49,15 +49,18 @@ double seconds(Clock::time_point a, Clock::time_point b) {
 /// activations.
 struct Problem {
   int64_t m, n, k, group, bits, kp, groupCols, groups;
+  bool f16Meta;
   std::vector<int8_t> t;   // [n, k] in {-1, 0, 1}, or [-127, 127] for int8
   std::vector<float> meta; // [n, groups, 2]: α, β (μ − α, or −128·α)
+  std::vector<_Float16> metaH; // meta as the kernel reads it when f16Meta
   std::vector<uint8_t> packed;
   std::vector<float> x; // [m, k]
   std::vector<int8_t> xq;
   std::vector<float> xmeta;
 
   Problem(const trt_bench_kernel &kern, std::mt19937 &rng)
-      : m(kern.m), n(kern.n), k(kern.k), group(kern.group), bits(kern.bits) {
+      : m(kern.m), n(kern.n), k(kern.k), group(kern.group), bits(kern.bits),
+        f16Meta(kern.f16_meta != 0) {
     kp = (k + 255) / 256 * 256;
     groupCols = group == 0 ? kp : group;
     groups = (kp + groupCols - 1) / groupCols;
@@ -78,6 +81,11 @@ struct Problem {
         meta[size_t((r * groups + g) * 2 + 1)] =
             bits == 8 ? -128.0f * alpha : mu - alpha;
       }
+    if (f16Meta) {
+      // The reference uses the rounded values the kernel reads.
+      metaH.assign(meta.begin(), meta.end());
+      meta.assign(metaH.begin(), metaH.end());
+    }
     pack();
     x.resize(size_t(m * k));
     for (float &v : x)
@@ -85,6 +93,15 @@ struct Problem {
     xq.resize(size_t(m * kp));
     xmeta.resize(size_t(m * (1 + groups)));
     trt_quantize_act(x.data(), m, k, kp, groupCols, xq.data(), xmeta.data());
+  }
+
+  /// The meta as the kernel reads it, and its size in bytes.
+  const void *metaBytes() const {
+    return f16Meta ? static_cast<const void *>(metaH.data()) : meta.data();
+  }
+  size_t metaSize() const {
+    return f16Meta ? metaH.size() * sizeof(_Float16)
+                   : meta.size() * sizeof(float);
   }
 
   /// docs/kernels.md: 2-bit: row n is kp / 256 blocks of 64 bytes; byte j
@@ -143,7 +160,7 @@ struct Problem {
 };
 
 void run(const trt_bench_kernel &kern, const Problem &p, const uint8_t *packed,
-         const float *meta, float *y) {
+         const void *meta, float *y) {
   trt_parallel_rows(kern.fn, packed, meta, p.xq.data(), p.xmeta.data(), y, p.n,
                     kern.row_tile, 1);
 }
@@ -177,7 +194,7 @@ int check() {
     for (int threads : {1, 2}) {
       trt_set_num_threads(threads);
       std::vector<float> y(size_t(p.m * p.n), NAN);
-      run(*kern, p, p.packed.data(), p.meta.data(), y.data());
+      run(*kern, p, p.packed.data(), p.metaBytes(), y.data());
       double worst = 0;
       for (int64_t r = 0; r < p.m; ++r)
         for (int64_t c = 0; c < p.n; ++c) {
@@ -190,10 +207,11 @@ int check() {
         }
       bool ok = worst <= 1e-5;
       std::printf("%s %-12s m=%-3lld n=%-3lld k=%-4lld group=%-4lld "
-                  "bits=%lld threads=%d  max error %.2e of the magnitude\n",
+                  "bits=%lld meta=%s threads=%d  max error %.2e of the "
+                  "magnitude\n",
                   ok ? "PASS" : "FAIL", kern->isa, (long long)p.m,
                   (long long)p.n, (long long)p.k, (long long)p.group,
-                  (long long)p.bits, threads, worst);
+                  (long long)p.bits, p.f16Meta ? "f16" : "f32", threads, worst);
       (ok ? passed : failed)++;
     }
   }
@@ -253,8 +271,7 @@ Timing timeKernel(const trt_bench_kernel &kern, const Problem &p,
     Clock::time_point t0 = Clock::now();
     for (int i = 0; i < calls; ++i) {
       const uint8_t *base = pool + (next++ % copies) * copyBytes;
-      run(kern, p, base, reinterpret_cast<const float *>(base + packedBytes),
-          y.data());
+      run(kern, p, base, base + packedBytes, y.data());
     }
     best = std::min(best, seconds(t0, Clock::now()) / calls);
   }
@@ -332,13 +349,12 @@ int kernels() {
     if (std::string(kern->set) != "bench" || !supported(*kern))
       continue;
     Problem p(*kern, rng);
-    size_t copyBytes =
-        (p.packed.size() + p.meta.size() * 4 + 4095) / 4096 * 4096;
+    size_t copyBytes = (p.packed.size() + p.metaSize() + 4095) / 4096 * 4096;
     size_t copies = std::max<size_t>(1, poolBytes / copyBytes);
     for (size_t c = 0; c < copies; ++c) {
       std::memcpy(pool + c * copyBytes, p.packed.data(), p.packed.size());
-      std::memcpy(pool + c * copyBytes + p.packed.size(), p.meta.data(),
-                  p.meta.size() * 4);
+      std::memcpy(pool + c * copyBytes + p.packed.size(), p.metaBytes(),
+                  p.metaSize());
     }
     auto it = std::find_if(sums.begin(), sums.end(),
                            [&](const auto &s) { return s.first == kern->isa; });

@@ -54,6 +54,7 @@ struct Shape {
   int64_t m, n, k, group;
   const char *set;
   int64_t bits = 2;
+  bool f16Meta = false;
 };
 
 /// N and K not multiples of the tiles, M = 1, 3, 7, 64, every group kind.
@@ -67,6 +68,9 @@ std::vector<Shape> checkShapes() {
     out.push_back({m, 2, 64, 0, "check"});
     out.push_back({m, 11, 300, 0, "check", 8});
     out.push_back({m, 7, 520, 128, "check", 8});
+    out.push_back({m, 13, 300, 0, "check", 2, true});
+    out.push_back({m, 9, 700, 128, "check", 2, true});
+    out.push_back({m, 7, 520, 128, "check", 8, true});
   }
   return out;
 }
@@ -132,8 +136,8 @@ int main(int argc, char **argv) {
   std::vector<std::string> names;
   std::vector<int64_t> tiles;
   for (const Shape &s : shapes) {
-    LLVM::LLVMFuncOp f =
-        emitTernaryKernel(*module, *kernels, s.m, s.n, s.k, s.group, s.bits);
+    LLVM::LLVMFuncOp f = emitTernaryKernel(*module, *kernels, s.m, s.n, s.k,
+                                           s.group, s.bits, s.f16Meta);
     f.setLinkage(LLVM::Linkage::External);
     names.push_back(f.getName().str());
     tiles.push_back(kernelRowTile(*kernels, s.m));
@@ -180,10 +184,11 @@ int main(int argc, char **argv) {
      << "[] = {\n";
   for (size_t i = 0; i < shapes.size(); ++i)
     os << llvm::formatv(
-        "  {{\"{0}\", \"{1}\", \"{2}\", {3}, {4}, {5}, {6}, {7}, {8}, {9}},\n",
+        "  {{\"{0}\", \"{1}\", \"{2}\", {3}, {4}, {5}, {6}, {7}, {8}, {9}, "
+        "{10}},\n",
         isaName, kernelIsaRuntimeFeatures(*isa), shapes[i].set, shapes[i].m,
-        shapes[i].n, shapes[i].k, shapes[i].group, shapes[i].bits, tiles[i],
-        names[i]);
-  os << "  {nullptr, nullptr, nullptr, 0, 0, 0, 0, 0, 0, nullptr}};\n";
+        shapes[i].n, shapes[i].k, shapes[i].group, shapes[i].bits,
+        shapes[i].f16Meta ? 1 : 0, tiles[i], names[i]);
+  os << "  {nullptr, nullptr, nullptr, 0, 0, 0, 0, 0, 0, 0, nullptr}};\n";
   return 0;
 }

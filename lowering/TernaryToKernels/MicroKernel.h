@@ -67,10 +67,12 @@ std::unique_ptr<MicroKernelIsa> createMicroKernel(KernelIsa isa);
 /// Ŵ[N, K]ᵀ with (α, μ − α) per `group` columns, as an `llvm.func` of
 /// `trt_rows_fn`'s signature (runtime.h) with internal linkage, and returns
 /// it. Its name is `trt_ternary_<isa>_m<M>_n<N>_k<K>_g<group>`, with `_b8`
-/// appended for int8 codes (`bits` = 8; see ternary.packed_linear).
+/// appended for int8 codes (`bits` = 8; see ternary.packed_linear) and
+/// `_h` for (α, β) stored as f16 (`f16Meta`).
 LLVM::LLVMFuncOp emitTernaryKernel(ModuleOp module, const MicroKernelIsa &isa,
                                    int64_t m, int64_t n, int64_t k,
-                                   int64_t group, int64_t bits = 2);
+                                   int64_t group, int64_t bits = 2,
+                                   bool f16Meta = false);
 
 /// Rows per register tile of the kernel for `m` tokens; the runtime splits
 /// rows among threads in multiples of it.

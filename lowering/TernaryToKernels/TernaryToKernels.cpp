@@ -66,7 +66,8 @@ namespace {
 /// (α, μ − α) per `group` columns (0: per row).
 struct KernelShape {
   int64_t m, n, k, group;
-  int64_t bits = 2; ///< 2: ternary codes, 8: int8 codes (packed_linear)
+  int64_t bits = 2;     ///< 2: ternary codes, 8: int8 codes (packed_linear)
+  bool f16Meta = false; ///< (α, β) stored as f16 rather than f32
 };
 
 /// Builds the body of one kernel function. Arguments: packed codes, meta,
@@ -89,6 +90,7 @@ public:
     i8 = b.getI8Type();
     i64 = b.getI64Type();
     f32 = b.getF32Type();
+    metaElem = s.f16Meta ? Type(b.getF16Type()) : f32;
     ptr = LLVM::LLVMPointerType::get(ctx);
     vI8 = VectorType::get({vbytes}, i8);
     vI32 = VectorType::get({lanes}, b.getI32Type());
@@ -120,6 +122,11 @@ private:
   Value load(Type type, Value base, Type elem, Value index) {
     return LLVM::LoadOp::create(b, loc, type, gep(base, elem, index),
                                 /*alignment=*/1);
+  }
+  /// meta[index] (α or β) as f32, widened from f16 where it is stored so.
+  Value loadMeta(Value index) {
+    Value v = load(metaElem, meta, metaElem, index);
+    return s.f16Meta ? Value(LLVM::FPExtOp::create(b, loc, f32, v)) : v;
   }
   Value splat(Type vectorType, Attribute value) {
     return arith::ConstantOp::create(
@@ -237,8 +244,7 @@ private:
                            Value g, int64_t rows, int64_t tokens) {
     SmallVector<Value> out(accf);
     for (int64_t r = 0; r < rows; ++r) {
-      Value alpha =
-          load(f32, meta, f32, mul(add(mul(add(n, r), groups), g), 2));
+      Value alpha = loadMeta(mul(add(mul(add(n, r), groups), g), 2));
       Value alphas = vector::BroadcastOp::create(b, loc, vF32, alpha);
       for (int64_t t = 0; t < tokens; ++t) {
         Value sum = acci[accIndex(r, t, tokens, 0)];
@@ -392,10 +398,10 @@ private:
           SmallVector<Value> out(carried);
           for (int64_t r = 0; r < rows; ++r) {
             Value at = mul(add(mul(add(n, r), groups), g), 2);
-            Value beta = load(f32, meta, f32, add(at, 1));
+            Value beta = loadMeta(add(at, 1));
             if (s.bits == 8 && isa.dot8SubtractsOffset()) {
               // The dot product gave Σ (c − 128)·q: β + 128·α makes it up.
-              Value alpha = load(f32, meta, f32, at);
+              Value alpha = loadMeta(at);
               Value k128 =
                   arith::ConstantOp::create(b, loc, b.getF32FloatAttr(128.0f));
               beta = LLVM::FMAOp::create(b, loc, k128, alpha, beta);
@@ -430,15 +436,16 @@ private:
   bool splitSlabs = false;
   Value packed, meta, xq, xmeta, y;
   int64_t kp, rowBytes, blocks, groupCols, groups, vbytes, lanes;
-  Type i8, i64, f32, ptr;
+  Type i8, i64, f32, metaElem, ptr;
   VectorType vI8, vI32, vF32;
 };
 
 std::string kernelName(const MicroKernelIsa &isa, KernelShape s) {
   std::string name = kernelIsaName(isa.isa()).str();
   std::replace(name.begin(), name.end(), '-', '_');
-  return llvm::formatv("trt_ternary_{0}_m{1}_n{2}_k{3}_g{4}{5}", name, s.m, s.n,
-                       s.k, s.group, s.bits == 8 ? "_b8" : "")
+  return llvm::formatv("trt_ternary_{0}_m{1}_n{2}_k{3}_g{4}{5}{6}", name, s.m,
+                       s.n, s.k, s.group, s.bits == 8 ? "_b8" : "",
+                       s.f16Meta ? "_h" : "")
       .str();
 }
 
@@ -469,9 +476,10 @@ LLVM::LLVMFuncOp getOrEmitKernel(ModuleOp module, const MicroKernelIsa &isa,
 }
 
 /// `func.func private @trt_ternary_linear(...)` with its C interface: the
-/// runtime entry that quantizes and runs a kernel over the rows.
-func::FuncOp getOrDeclareRuntime(ModuleOp module) {
-  static constexpr StringLiteral name = "trt_ternary_linear";
+/// runtime entry that quantizes and runs a kernel over the rows;
+/// `trt_ternary_linear_f16` takes f16 meta (the runtime only passes it on).
+func::FuncOp getOrDeclareRuntime(ModuleOp module, bool f16Meta) {
+  StringRef name = f16Meta ? "trt_ternary_linear_f16" : "trt_ternary_linear";
   if (auto f = module.lookupSymbol<func::FuncOp>(name))
     return f;
   OpBuilder b(module.getContext());
@@ -479,11 +487,12 @@ func::FuncOp getOrDeclareRuntime(ModuleOp module) {
   int64_t dyn = ShapedType::kDynamic;
   auto f32 = MemRefType::get({dyn, dyn}, b.getF32Type());
   auto i8 = MemRefType::get({dyn, dyn}, b.getI8Type());
+  auto meta = f16Meta ? MemRefType::get({dyn, dyn}, b.getF16Type()) : f32;
   Type i64 = b.getI64Type();
   Type fn = LLVM::LLVMPointerType::get(b.getContext());
   auto func = func::FuncOp::create(
       b, module.getLoc(), name,
-      b.getFunctionType({fn, f32, i8, f32, f32, i64, i64, i64, i64}, {}));
+      b.getFunctionType({fn, f32, i8, meta, f32, i64, i64, i64, i64}, {}));
   func.setPrivate();
   func->setAttr("llvm.emit_c_interface", b.getUnitAttr());
   return func;
@@ -520,11 +529,14 @@ LogicalResult lowerPackedLinear(PackedLinearOp op, const MicroKernelIsa &isa,
            << inType << " -> " << outType;
   int64_t cols = int64_t(op.getCols());
   KernelShape s{inType.getNumElements() / cols,
-                op.getPacked().getType().getDimSize(0), cols,
-                int64_t(op.getGroup()), int64_t(op.getBits())};
+                op.getPacked().getType().getDimSize(0),
+                cols,
+                int64_t(op.getGroup()),
+                int64_t(op.getBits()),
+                op.getMeta().getType().getElementType().isF16()};
   auto module = op->getParentOfType<ModuleOp>();
   LLVM::LLVMFuncOp kernel = getOrEmitKernel(module, isa, s);
-  func::FuncOp runtime = getOrDeclareRuntime(module);
+  func::FuncOp runtime = getOrDeclareRuntime(module, s.f16Meta);
 
   OpBuilder b(op);
   Location loc = op.getLoc();
@@ -564,12 +576,12 @@ LogicalResult lowerPackedLinear(PackedLinearOp op, const MicroKernelIsa &isa,
 
 } // namespace
 
-LLVM::LLVMFuncOp mlir::terminator::emitTernaryKernel(ModuleOp module,
-                                                     const MicroKernelIsa &isa,
-                                                     int64_t m, int64_t n,
-                                                     int64_t k, int64_t group,
-                                                     int64_t bits) {
-  return getOrEmitKernel(module, isa, KernelShape{m, n, k, group, bits});
+LLVM::LLVMFuncOp
+mlir::terminator::emitTernaryKernel(ModuleOp module, const MicroKernelIsa &isa,
+                                    int64_t m, int64_t n, int64_t k,
+                                    int64_t group, int64_t bits, bool f16Meta) {
+  return getOrEmitKernel(module, isa,
+                         KernelShape{m, n, k, group, bits, f16Meta});
 }
 
 int64_t mlir::terminator::kernelRowTile(const MicroKernelIsa &isa, int64_t m) {

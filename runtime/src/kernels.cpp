@@ -199,16 +199,12 @@ struct Scratch {
 };
 } // namespace
 
-/// Called by compiled programs for every `ternary.packed_linear`
-/// (convert-ternary-to-kernels): y[M, N] = x[M, K] · Ŵᵀ through the kernel
-/// `fn`, with the activations quantized to int8 per token first. `packed`
-/// is [N, Kp / 4] and `meta` [N, 2·G]; `x` and `y` are contiguous.
-extern "C" void _mlir_ciface_trt_ternary_linear(trt_rows_fn fn, Matrix *x,
-                                                Matrix *packed, Matrix *meta,
-                                                Matrix *y, int64_t padded_cols,
-                                                int64_t group_cols,
-                                                int64_t row_align,
-                                                int64_t min_rows_per_thread) {
+namespace {
+/// y[M, N] = x[M, K] · Ŵᵀ through the kernel `fn`, with the activations
+/// quantized to int8 per token first; `meta` is passed on as it is.
+void ternaryLinear(trt_rows_fn fn, Matrix *x, Matrix *packed, const void *meta,
+                   Matrix *y, int64_t padded_cols, int64_t group_cols,
+                   int64_t row_align, int64_t min_rows_per_thread) {
   static thread_local Scratch scratch;
   int64_t rows = x->sizes[0], cols = x->sizes[1];
   int64_t groups = (padded_cols + group_cols - 1) / group_cols;
@@ -216,7 +212,30 @@ extern "C" void _mlir_ciface_trt_ternary_linear(trt_rows_fn fn, Matrix *x,
   scratch.meta.resize(size_t(rows * (1 + groups)));
   trt_quantize_act(data<float>(x), rows, cols, padded_cols, group_cols,
                    scratch.q.data(), scratch.meta.data());
-  trt_parallel_rows(fn, data<int8_t>(packed), data<float>(meta),
-                    scratch.q.data(), scratch.meta.data(), data<float>(y),
-                    y->sizes[1], row_align, min_rows_per_thread);
+  trt_parallel_rows(fn, data<int8_t>(packed), meta, scratch.q.data(),
+                    scratch.meta.data(), data<float>(y), y->sizes[1], row_align,
+                    min_rows_per_thread);
+}
+} // namespace
+
+/// Called by compiled programs for every `ternary.packed_linear`
+/// (convert-ternary-to-kernels) with f32 meta. `packed` is [N, Kp / 4] and
+/// `meta` [N, 2·G]; `x` and `y` are contiguous.
+extern "C" void _mlir_ciface_trt_ternary_linear(trt_rows_fn fn, Matrix *x,
+                                                Matrix *packed, Matrix *meta,
+                                                Matrix *y, int64_t padded_cols,
+                                                int64_t group_cols,
+                                                int64_t row_align,
+                                                int64_t min_rows_per_thread) {
+  ternaryLinear(fn, x, packed, data<float>(meta), y, padded_cols, group_cols,
+                row_align, min_rows_per_thread);
+}
+
+/// The same with f16 meta (`--scale-type f16`); the kernel widens it.
+extern "C" void _mlir_ciface_trt_ternary_linear_f16(
+    trt_rows_fn fn, Matrix *x, Matrix *packed, Matrix *meta, Matrix *y,
+    int64_t padded_cols, int64_t group_cols, int64_t row_align,
+    int64_t min_rows_per_thread) {
+  ternaryLinear(fn, x, packed, data<uint16_t>(meta), y, padded_cols, group_cols,
+                row_align, min_rows_per_thread);
 }

@@ -402,3 +402,11 @@ func.func @packed_bits(%x: tensor<1x300xf32>, %p: tensor<8x128xi8>, %m: tensor<8
   %y = ternary.packed_linear %x, %p, %m {bits = 4 : i64, cols = 300 : i64, group = 0 : i64} : (tensor<1x300xf32>, tensor<8x128xi8>, tensor<8x1x2xf32>) -> tensor<1x8xf32>
   return
 }
+
+// -----
+
+func.func @packed_bf16_meta(%x: tensor<1x300xf32>, %p: tensor<8x128xi8>, %m: tensor<8x1x2xbf16>) {
+  // expected-error @+1 {{operand #2 must be ranked tensor of 32-bit float or 16-bit float values}}
+  %y = ternary.packed_linear %x, %p, %m {cols = 300 : i64, group = 0 : i64} : (tensor<1x300xf32>, tensor<8x128xi8>, tensor<8x1x2xbf16>) -> tensor<1x8xf32>
+  return
+}

@@ -139,3 +139,13 @@ func.func @packed_linear(%x: tensor<2x3x300xf32>, %p: tensor<8x128xi8>, %m: tens
   %y = ternary.packed_linear %x, %p, %m bias %b {cols = 300 : i64, group = 128 : i64} : (tensor<2x3x300xf32>, tensor<8x128xi8>, tensor<8x4x2xf32>, tensor<8xf32>) -> tensor<2x3x8xf32>
   return %y : tensor<2x3x8xf32>
 }
+
+// -----
+
+// (α, β) stored as f16.
+// CHECK-LABEL: func.func @packed_linear_f16_meta
+func.func @packed_linear_f16_meta(%x: tensor<1x300xf32>, %p: tensor<8x128xi8>, %m: tensor<8x1x2xf16>) -> tensor<1x8xf32> {
+  // CHECK: ternary.packed_linear %{{.*}}, %{{.*}}, %{{.*}} {cols = 300 : i64, group = 0 : i64} : (tensor<1x300xf32>, tensor<8x128xi8>, tensor<8x1x2xf16>) -> tensor<1x8xf32>
+  %y = ternary.packed_linear %x, %p, %m {cols = 300 : i64, group = 0 : i64} : (tensor<1x300xf32>, tensor<8x128xi8>, tensor<8x1x2xf16>) -> tensor<1x8xf32>
+  return %y : tensor<1x8xf32>
+}

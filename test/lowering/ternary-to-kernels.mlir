@@ -89,3 +89,21 @@ func.func @int8(%x: tensor<1x64xf32>) -> tensor<1x3xf32> {
   %y = ternary.packed_linear %x, %p, %m {bits = 8 : i64, cols = 64 : i64, group = 0 : i64} : (tensor<1x64xf32>, tensor<3x256xi8>, tensor<3x1x2xf32>) -> tensor<1x3xf32>
   return %y : tensor<1x3xf32>
 }
+
+// -----
+
+// f16 meta (ternary-ternarize scale-type=f16): a kernel of its own (`_h`)
+// that widens each α and β with fpext, called through the runtime's f16
+// entry.
+// CHECK-LABEL: func.func @f16_meta
+// CHECK: %[[FN:.*]] = llvm.mlir.addressof @trt_ternary_[[ISA:[a-z0-9_]+]]_m1_n13_k300_g0_h : !llvm.ptr
+// CHECK: call @trt_ternary_linear_f16(%[[FN]], {{.*}} : (!llvm.ptr, memref<?x?xf32>, memref<?x?xi8>, memref<?x?xf16>,
+// CHECK: llvm.func internal @trt_ternary_[[ISA]]_m1_n13_k300_g0_h(
+// CHECK: llvm.load %{{.*}} {alignment = 1 : i64} : !llvm.ptr -> f16
+// CHECK: llvm.fpext %{{.*}} : f16 to f32
+func.func @f16_meta(%x: tensor<1x300xf32>) -> tensor<1x13xf32> {
+  %p = ternary.weight dense<85> : tensor<13x128xi8>
+  %m = ternary.weight dense<1.0> : tensor<13x1x2xf16>
+  %y = ternary.packed_linear %x, %p, %m {cols = 300 : i64, group = 0 : i64} : (tensor<1x300xf32>, tensor<13x128xi8>, tensor<13x1x2xf16>) -> tensor<1x13xf32>
+  return %y : tensor<1x13xf32>
+}

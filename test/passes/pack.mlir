@@ -64,3 +64,25 @@ func.func @int8_and_left_alone(%x: tensor<1x64xf32>) -> (tensor<1x2xf32>, tensor
   %d = ternary.qlinear %x, %c scales %s2 encoding(#ternary.ternary<block = 32>) : (tensor<1x64xf32>, tensor<2x64xi8>, tensor<2x2xf32>) -> tensor<1x2xf32>
   return %a, %b, %d : tensor<1x2xf32>, tensor<1x2xf32>, tensor<1x2xf32>
 }
+
+// -----
+
+// f16 scales (ternary-ternarize scale-type=f16) give f16 meta: (α, μ − α) =
+// (0.5, -0.25) = (0x3800, 0xB400), and int8's (s, -128·s) = (0.5, -64) =
+// (0x3800, 0xD400).
+// CHECK-LABEL: func.func @f16_meta
+// CHECK: %[[M:.*]] = ternary.weight dense_resource<[[MK:.*]]> : tensor<1x1x2xf16>
+// CHECK: ternary.packed_linear %{{.*}}, %{{.*}}, %[[M]] {cols = 65 : i64, group = 0 : i64} : (tensor<1x65xf32>, tensor<1x64xi8>, tensor<1x1x2xf16>) -> tensor<1x1xf32>
+// CHECK: %[[M8:.*]] = ternary.weight dense_resource<[[MK8:.*]]> : tensor<1x1x2xf16>
+// CHECK: ternary.packed_linear %{{.*}}, %{{.*}}, %[[M8]] {bits = 8 : i64, cols = 65 : i64, group = 0 : i64}
+// CHECK: [[MK]]: "0x04000000003800B4"
+// CHECK: [[MK8]]: "0x04000000003800D4"
+func.func @f16_meta(%x: tensor<1x65xf32>) -> (tensor<1x1xf32>, tensor<1x1xf32>) {
+  %c = ternary.weight dense<1> : tensor<1x65xi8>
+  %s = ternary.weight dense<0.5> : tensor<1x1xf16>
+  %o = ternary.weight dense<0.25> : tensor<1x1xf16>
+  %y = ternary.qlinear %x, %c scales %s offsets %o encoding(#ternary.ternary<offset = true, scale = f16>) : (tensor<1x65xf32>, tensor<1x65xi8>, tensor<1x1xf16>, tensor<1x1xf16>) -> tensor<1x1xf32>
+  %c8 = ternary.weight dense<3> : tensor<1x65xi8>
+  %y8 = ternary.qlinear %x, %c8 scales %s encoding(#ternary.int<bits = 8, scale = f16>) : (tensor<1x65xf32>, tensor<1x65xi8>, tensor<1x1xf16>) -> tensor<1x1xf32>
+  return %y, %y8 : tensor<1x1xf32>, tensor<1x1xf32>
+}

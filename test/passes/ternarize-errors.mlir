@@ -3,6 +3,11 @@
 // RUN: not terminator-opt %s --split-input-file --ternary-ternarize=granularity=column 2>&1 | FileCheck %s --check-prefix=GRAN
 
 // RUN: not terminator-opt %s --split-input-file --ternary-ternarize=block-size=-1 2>&1 | FileCheck %s --check-prefix=BLOCK
+// RUN: not terminator-opt %s --split-input-file --ternary-ternarize=scale-type=bf16 2>&1 | FileCheck %s --check-prefix=SCALETYPE
+// SCALETYPE: error: ternary-ternarize: unknown scale-type 'bf16'; expected f32 or f16
+// A scale beyond the f16 range is refused, not stored as infinity.
+// RUN: not terminator-opt %S/Inputs/huge-weight.mlir --ternary-ternarize=scale-type=f16 2>&1 | FileCheck %s --check-prefix=F16RANGE
+// F16RANGE: error: 'ternary.linear' op cannot store its scales or offsets as f16: a value exceeds the f16 range (65504); use scale-type=f32 (terminator-compile --scale-type f32)
 // RUN: not terminator-opt %S/Inputs/archive-weight.mlir --ternary-ternarize 2>&1 | FileCheck %s --check-prefix=NOOUT
 
 // METHOD: error: ternary-ternarize: unknown method 'magic'; expected absmean, als, itf or pt2

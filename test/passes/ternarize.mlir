@@ -1,6 +1,8 @@
 // RUN: terminator-opt %s --split-input-file --ternary-ternarize | FileCheck %s --check-prefix=ROW
 // RUN: terminator-opt %s --split-input-file --ternary-ternarize=granularity=tensor | FileCheck %s --check-prefix=TENSOR
 // RUN: terminator-opt %s --split-input-file --terminator-ternarize | FileCheck %s --check-prefix=PIPE
+// RUN: terminator-opt %s --split-input-file --ternary-ternarize=scale-type=f16 | FileCheck %s --check-prefix=HALF
+// RUN: terminator-opt %s --split-input-file --terminator-ternarize=scale-type=f16 | FileCheck %s --check-prefix=HALF
 
 // Row 0 = [0.5, -1, 0, 2]: mean|w| = 0.875 (0x3F600000), codes [1, -1, 0, 1].
 // Row 1 = [1, 1, -1, 0.1]: mean|w| = 0.775 (0x3F466666), codes [1, 1, -1, 0].
@@ -15,6 +17,12 @@
 // ROW: return %[[Y]]
 // ROW: [[CODES]]: "0x0400000001FF00010101FF00"
 // ROW: [[SCALES]]: "0x040000000000603F6666463F"
+
+// f16 scales: 0.875 = 0x3B00 and 0.775 rounds to 0x3A33 (0.77490234375).
+// HALF-LABEL: func.func @linear
+// HALF: %[[S:.*]] = ternary.weight dense_resource<[[SCALES:.*]]> : tensor<2x1xf16>
+// HALF: ternary.qlinear %{{.*}} scales %[[S]] bias %{{.*}} encoding(#ternary.ternary<scale = f16>) : (tensor<1x4xf32>, tensor<2x4xi8>, tensor<2x1xf16>, tensor<2xf32>) -> tensor<1x2xf32>
+// HALF: [[SCALES]]: "0x04000000003B333A"
 
 // TENSOR: [[CODES:ternary.codes.*]]: "0x0400000001FF00010101FF00"
 // TENSOR: [[SCALES:ternary.scales.*]]: "0x040000003333533F3333533F"

@@ -42,8 +42,9 @@ def unpack(packed, meta, k):
     group = -(-kp // meta.shape[1])
     a = np.repeat(meta[:, :, 0], group, axis=1)[:, :kp]
     b = np.repeat(meta[:, :, 1], group, axis=1)[:, :kp]
-    w = (a * codes.astype(np.float32) + b)[:, :k]
-    return w, n * kp * code_bits + meta.size * 32
+    w = (a.astype(np.float32) * codes.astype(np.float32)
+         + b.astype(np.float32))[:, :k]
+    return w, n * kp * code_bits + meta.size * meta.itemsize * 8
 
 
 def decoded(entries, inits):
@@ -59,12 +60,12 @@ def decoded(entries, inits):
         n, k = codes.shape
         group = -(-k // scales.shape[1])
         expand = lambda m: np.repeat(m, group, axis=1)[:, :k]
-        w = codes * expand(scales)
+        w = codes * expand(scales.astype(np.float32))
         if offsets is not None:
-            w = w + expand(offsets)
+            w = w + expand(offsets.astype(np.float32))
         check(name, inits, ".codes")
-        yield name, w, n * k * code_bits + scales.size * 32 + (
-            offsets.size * 32 if offsets is not None else 0)
+        yield name, w, n * k * code_bits + scales.size * scales.itemsize * 8 + (
+            offsets.size * offsets.itemsize * 8 if offsets is not None else 0)
     for name in sorted(n[:-len(".packed")] for n in entries if n.endswith(".packed")):
         check(name, inits, ".packed")
         dims = numpy_helper.to_array(inits[name]).shape

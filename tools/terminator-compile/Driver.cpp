@@ -461,6 +461,7 @@ std::string describeWeights(ModuleOp module, const CompileOptions &options) {
   if (options.bitsPerWeight > 0)
     recipe += llvm::formatv(", mixed precision within {0} bits",
                             options.bitsPerWeight);
+  recipe += ", " + options.scaleType + " scales";
   return llvm::formatv("ternary {0}, {1:F3} bits per linear weight", recipe,
                        mean);
 }
@@ -470,7 +471,7 @@ LogicalResult ternarize(ModuleOp module, const CompileOptions &options,
   std::string pipeline = llvm::formatv(
       "terminator-ternarize{{method={0} granularity={1} "
       "block-size={2} percdamp={3} group-fit={7} int4-group={8} "
-      "output-archive={4}{5}{6}}",
+      "scale-type={9} output-archive={4}{5}{6}}",
       options.method, options.granularity, options.blockSize, options.percdamp,
       outputArchive,
       options.int8Layers.empty()
@@ -487,7 +488,7 @@ LogicalResult ternarize(ModuleOp module, const CompileOptions &options,
                ? llvm::formatv(" bits-per-weight={0}", options.bitsPerWeight)
                      .str()
                : std::string()),
-      options.groupFit, options.int4Group);
+      options.groupFit, options.int4Group, options.scaleType);
   auto pm = PassManager::on<ModuleOp>(module->getContext());
   if (failed(parsePassPipeline(pipeline, pm, llvm::errs())))
     return failure();

@@ -42,6 +42,9 @@ struct CompileOptions {
   std::string groupFit = "itf";
   /// Mixed precision: columns per scale of int4 layers (0: one per row).
   int64_t int4Group = 0;
+  /// Element type of the scales and offsets: f16 (default; half the meta
+  /// bits) or f32.
+  std::string scaleType = "f16";
   /// Calibration: statistics to reuse (a .tpar written by a calibration
   /// program), or text to make them from, and how.
   std::string calibPath;

@@ -90,6 +90,12 @@ static cl::opt<int64_t> int4Group(
     cl::desc("Mixed precision: columns per scale of int4 layers (default 0: "
              "one scale per row)"),
     cl::init(0), cl::cat(category));
+static cl::opt<std::string> scaleType(
+    "scale-type",
+    cl::desc("Element type of the ternary/int scales and offsets: f16 "
+             "(default; half the bits of f32, rounding error ~5e-4 relative) "
+             "or f32"),
+    cl::init("f16"), cl::cat(category));
 static cl::opt<double>
     percdamp("percdamp",
              cl::desc("GPTQ dampening for pt2, a fraction of mean(diag H)"),
@@ -184,6 +190,7 @@ int main(int argc, char **argv) {
   options.percdamp = percdamp;
   options.groupFit = groupFit;
   options.int4Group = int4Group;
+  options.scaleType = scaleType;
   options.bitsPerWeight = bitsPerWeight;
   options.calibPath = calib;
   options.calibTextPath = calibText;
@@ -203,6 +210,12 @@ int main(int argc, char **argv) {
     errs() << "terminator-compile: error: --calib and --calib-text exclude "
               "each other (--calib reuses statistics, --calib-text makes "
               "them)\n";
+    return 2;
+  }
+  if (scaleType != "f16" && scaleType != "f32") {
+    errs() << "terminator-compile: error: --scale-type expects f16 or f32, "
+              "got '"
+           << scaleType << "'\n";
     return 2;
   }
   if (int4Group < 0) {
