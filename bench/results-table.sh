@@ -16,7 +16,8 @@
 # (or ./dev run) first.
 #
 #   bench/results-table.sh [TEXT]   (default: examples/wikitext-2/wiki.test.raw)
-#   ONLY=sequential bench/results-table.sh   (only the recipes so named)
+#   ONLY=sequential bench/results-table.sh   (only the recipes so named; the
+#   later sequential ones reuse the first one's calibration, so keep it)
 #
 #===------------------------------------------------------------------------===#
 set -euo pipefail
@@ -28,15 +29,19 @@ py=$build/venv/bin/python
 work=$(mktemp -d "${TMPDIR:-/tmp}/terminator-results.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 
+# The sequential recipes share one calibration (6 stages): the head and the
+# mixed-precision choice do not change what the stages observe.
+seq="--method pt2 --calib $work/seq6.tpar"
 recipes=(
   "f32|--no-ternarize"
   "absmean (per row)|--method absmean"
   "ALS (per row)|--method als"
   "ITF (per row)|--method itf"
   "pt2 (GPTQ+ITF, calibrated)|--method pt2 --calib-text $model/calibration.txt --calib-seq-len 512"
-  "pt2, sequential calibration (6 stages)|--method pt2 --calib-text $model/calibration.txt --calib-seq-len 512 --calib-stages 6"
-  "pt2, sequential, mixed int4/int8 within 3.0 bits|--method pt2 --calib-text $model/calibration.txt --calib-seq-len 512 --calib-stages 6 --bits-per-weight 3.0"
-  "pt2, sequential, mixed int4/int8 within 3.5 bits|--method pt2 --calib-text $model/calibration.txt --calib-seq-len 512 --calib-stages 6 --bits-per-weight 3.5"
+  "pt2, sequential calibration (6 stages)|--method pt2 --calib-text $model/calibration.txt --calib-seq-len 512 --calib-stages 6 --save-calib $work/seq6.tpar"
+  "pt2, sequential, head ternary|$seq --head ternary"
+  "pt2, sequential, mixed int4/int8 within 3.0 bits|$seq --bits-per-weight 3.0"
+  "pt2, sequential, mixed int4/int8 within 3.5 bits|$seq --bits-per-weight 3.5"
 )
 echo "| recipe | real bits / linear weight | WikiText-2 ppl | KL to f32 (nats/token) | held-out stories ppl | decode tokens/s |"
 echo "|---|---|---|---|---|---|"
@@ -48,7 +53,9 @@ for entry in "${recipes[@]}"; do
   # shellcheck disable=SC2086
   "$build/bin/terminator-compile" "$model/stories260K.onnx" -o "$work/p" $flags \
     2>"$work/compile.log" || { cat "$work/compile.log" >&2; exit 1; }
-  bits=$(sed -nE 's/.*, ([0-9.]+) bits per linear weight.*/\1/p' "$work/compile.log")
+  # Bits per linear weight without the int8 head, and with it.
+  bits=$(sed -nE 's/^wrote .*, ([0-9.]+) bits per linear weight(, head .* int8 \(([0-9.]+) bits.*)?.*/\1 \3/p' \
+    "$work/compile.log" | awk '{print $2 ? $1 " (" $2 " with the head)" : $1}')
   onnx=$model/stories260K.onnx
   if [ "$flags" != "--no-ternarize" ]; then
     "$py" "$here/tools/convert/ternarized_onnx.py" "$model/stories260K.onnx" \

@@ -289,12 +289,13 @@ LogicalResult SparseResidualOp::verify() {
   int64_t n = accType.getShape().back();
   if (failed(verifyTokenShape(*this, inputType, accType, "an accumulator", n)))
     return failure();
+  Type valueType = getValues().getType().getElementType();
   if (inputType.getElementType() != accType.getElementType() ||
-      getValues().getType().getElementType() != accType.getElementType())
-    return emitOpError("expects accumulator, input and values to share one "
-                       "element type, but got ")
+      (valueType != accType.getElementType() && !valueType.isF16()))
+    return emitOpError("expects accumulator and input of one element type "
+                       "and values of that type or f16, but got ")
            << accType.getElementType() << ", " << inputType.getElementType()
-           << " and " << getValues().getType().getElementType();
+           << " and " << valueType;
   RankedTensorType rows = getRowOffsets().getType();
   int64_t expectedRows = ShapedType::isDynamic(n) ? n : n + 1;
   if (rows.getRank() != 1 || !dimsAgree(rows.getDimSize(0), expectedRows))

@@ -248,8 +248,11 @@ def Ternary_SparseResidualOp : Ternary_Op<"sparse_residual",
     result = acc + input · Sᵀ, where S is the sparse `[N, K]` residual that
     outlier splitting keeps at full precision (W = ternary part + S). S is in
     compressed sparse row form: `row_offsets` `[N + 1]`, `col_indices`
-    `[nnz]` and `values` `[nnz]`. `acc` and the result are `[..., N]`,
-    `input` is `[..., K]` with the same leading dimensions.
+    `[nnz]` and `values` `[nnz]` (the accumulator's element type, or f16,
+    widened when read). `acc` and the result are `[..., N]`, `input` is
+    `[..., K]` with the same leading dimensions. `ternary-split-outliers`
+    produces it; `convert-ternary-to-linalg` lowers it to a loop over each
+    row's entries.
 
     ```mlir
     %r = ternary.sparse_residual %y, %x, %rows, %cols, %vals

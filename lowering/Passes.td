@@ -22,12 +22,15 @@ def ConvertTernaryToLinalgPass : Pass<"convert-ternary-to-linalg"> {
     - `ternary.qlinear`: W[n, k] = scales[n, k / G]·codes[n, k] +
       offsets[n, k / G] (G the encoding's group size), then as linear.
     - `ternary.permute`: y[..., i] = x[..., perm[i]].
+    - `ternary.sparse_residual`: y[..., n] = acc[..., n] + Σ values[j]·
+      x[..., cols[j]] over row n's entries, an `scf.for` inside a parallel
+      `linalg.generic` (f16 values widened).
 
     #### Input invariant
     - Weights are inline (`dense` / `dense_resource`); run
       `ternary-inline-params` first for an archive-backed module.
-    - No `ternary.sparse_residual` or `ternary.quantize_act` (not lowered
-      yet: the pass fails naming the op).
+    - No `ternary.quantize_act` (not lowered yet: the pass fails naming the
+      op).
 
     #### Output IR
     - No ternary op remains; linalg.generic contractions with the weight
@@ -36,6 +39,7 @@ def ConvertTernaryToLinalgPass : Pass<"convert-ternary-to-linalg"> {
   let dependentDialects = [
     "::mlir::arith::ArithDialect",
     "::mlir::linalg::LinalgDialect",
+    "::mlir::scf::SCFDialect",
     "::mlir::tensor::TensorDialect",
   ];
 }

@@ -182,6 +182,53 @@ def TernaryInlineParamsPass : Pass<"ternary-inline-params", "ModuleOp"> {
   ];
 }
 
+def TernarySplitOutliersPass
+    : Pass<"ternary-split-outliers", "::mlir::ModuleOp"> {
+  let summary = "Keep each layer's most salient weights as a sparse f16 residual";
+  let description = [{
+    Outlier splitting, W = W' + S: in every f32 `ternary.linear`, the
+    `fraction` of the weights with the largest salience |W[r, c]|·
+    sqrt(H[c, c]) (H the calibration Gram matrix, `calibration=STATS`;
+    |W| without) move to a sparse matrix S in CSR form, with f16 values and
+    i32 column indices, and are zeroed in W'. The layer becomes
+
+    ```mlir
+    %d = ternary.linear %x, %w_rest ...
+    %y = ternary.sparse_residual %d, %x, %rows, %cols, %values ...
+    ```
+
+    so that ternary-ternarize, run next, quantizes W' only and the outliers
+    stay exact (to f16). Archive weights are written to `output-archive`:
+    W' under its own name, S as `NAME.outlier_rows` (i32 [N + 1]),
+    `NAME.outlier_cols` (i32 [nnz]) and `NAME.outlier_values` (f16 [nnz]).
+    Real bits: 48 per outlier (16 value + 32 index) and 32 per row, on top
+    of the ternary encoding's. Layers marked `ternary.precision = "f32"`
+    are left alone.
+
+    #### Input invariant
+    - Weights are f32 `ternary.weight`s (inline or `#ternary.param`).
+
+    #### Output IR
+    - Each selected `ternary.linear` followed by a `ternary.sparse_residual`.
+  }];
+  let options = [
+    Option<"fraction", "fraction", "double", /*default=*/"0.0",
+           "Fraction of each matrix's weights kept as outliers, in (0, 1)">,
+    Option<"calibration", "calibration", "std::string", /*default=*/"\"\"",
+           "Calibration statistics (.tpar with NAME.hessian entries)">,
+    ListOption<"onlyLayers", "layers", "std::string",
+               "Archive entry names of the only weights to split (all when "
+               "empty)">,
+    ListOption<"excludeLayers", "exclude-layers", "std::string",
+               "Archive entry names of weights to leave alone (e.g. an int8 "
+               "head)">,
+    Option<"outputArchive", "output-archive", "std::string",
+           /*default=*/"\"\"",
+           "Archive to write when the weights come from an archive">,
+  ];
+  let dependentDialects = ["::mlir::ternary::TernaryDialect"];
+}
+
 def TernarySelectPrecisionPass
     : Pass<"ternary-select-precision", "::mlir::ModuleOp"> {
   let summary = "Choose ternary, int4 or int8 per linear layer under a bits budget";
@@ -208,7 +255,9 @@ def TernarySelectPrecisionPass
     unquantized at 32 bits and zero error, and is only used when listed).
 
     Ternary layers are counted at the cost of the `method` the ternarize
-    pass will use (itf and pt2 add an offset per row).
+    pass will use (itf and pt2 add an offset per row). Layers named in
+    `int8-layers` (terminator-compile's output head, by default) are marked
+    "int8" and left out: the budget is over the other linear weights.
 
     #### Input invariant
     - Weights are f32 `ternary.weight`s (inline or `#ternary.param` in the
@@ -233,6 +282,10 @@ def TernarySelectPrecisionPass
     Option<"scaleTypeName", "scale-type", "std::string", /*default=*/"\"f32\"",
            "Element type of the scales ternary-ternarize will write: f32 or "
            "f16 (counted in each level's bits)">,
+    ListOption<"int8Layers", "int8-layers", "std::string",
+               "Archive entry names of weights kept at int8 whatever the "
+               "budget (e.g. the output head): marked int8 and left out of "
+               "the budget and its bits count">,
   ];
 }
 

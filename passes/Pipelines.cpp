@@ -68,6 +68,11 @@ struct TernarizePipelineOptions
       *this, "group-fit",
       llvm::cl::desc("How pt2 fits each group's (alpha, mu): itf or aga"),
       llvm::cl::init("itf")};
+  Option<double> outliers{
+      *this, "outliers",
+      llvm::cl::desc("Fraction of each matrix's weights kept as a sparse f16 "
+                     "residual (ternary-split-outliers; 0: none)"),
+      llvm::cl::init(0.0)};
   Option<std::string> scaleType{
       *this, "scale-type",
       llvm::cl::desc("Element type of the scales and offsets: f32 or f16"),
@@ -127,9 +132,21 @@ void mlir::terminator::registerPipelines() {
                                    options.precisions.end());
           select.int4Group = options.int4Group;
           select.scaleTypeName = options.scaleType;
+          select.int8Layers.assign(options.int8Layers.begin(),
+                                   options.int8Layers.end());
           select.method = options.method;
           select.calibration = options.calibration;
           pm.addPass(ternary::createTernarySelectPrecisionPass(select));
+        }
+        if (options.outliers > 0) {
+          ternary::TernarySplitOutliersPassOptions split;
+          split.fraction = options.outliers;
+          split.calibration = options.calibration;
+          split.onlyLayers.assign(options.layers.begin(), options.layers.end());
+          split.excludeLayers.assign(options.int8Layers.begin(),
+                                     options.int8Layers.end());
+          split.outputArchive = options.outputArchive;
+          pm.addPass(ternary::createTernarySplitOutliersPass(split));
         }
         pm.addPass(ternary::createTernaryTernarizePass(passOptions));
         pm.addPass(createCanonicalizerPass());

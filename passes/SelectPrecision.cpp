@@ -42,6 +42,7 @@ struct Layer {
   /// calibration) and real bits of the whole matrix.
   double error[numLevels] = {}, bits[numLevels] = {};
   unsigned level = 0;
+  bool pinned = false; ///< named in int8-layers: int8, outside the budget
 };
 
 struct TernarySelectPrecisionPass
@@ -112,6 +113,7 @@ struct TernarySelectPrecisionPass
         llvm::raw_string_ostream(key) << "op:" << op.getOperation();
       Layer &l = layers[key];
       l.ops.push_back(op);
+      l.pinned = param && llvm::is_contained(int8Layers, param.getKey().str());
       l.rows = op.getWeight().getType().getDimSize(0);
       l.cols = op.getWeight().getType().getDimSize(1);
     });
@@ -130,6 +132,10 @@ struct TernarySelectPrecisionPass
     }
     double total = 0, bits = 0;
     for (auto &[key, l] : layers) {
+      if (l.pinned) {
+        l.level = 2; // int8
+        continue;
+      }
       LinearOp op = l.ops.front();
       FailureOr<SmallVector<float>> w = readLinearWeight(op, input, inputPath);
       if (failed(w))
@@ -193,7 +199,8 @@ struct TernarySelectPrecisionPass
     // errors pick the wrong matrices.
     SmallVector<Layer *> order;
     for (auto &entry : layers)
-      order.push_back(&entry.second);
+      if (!entry.second.pinned)
+        order.push_back(&entry.second);
     while (true) {
       Layer *best = nullptr;
       unsigned bestLevel = 0;

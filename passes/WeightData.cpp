@@ -186,10 +186,13 @@ Value mlir::ternary::makeWeightValue(OpBuilder &b, Location loc,
 
 LogicalResult mlir::ternary::finishArchive(ModuleOp module, trt_archive *input,
                                            trt_writer *writer,
-                                           StringRef outputPath,
-                                           StringRef pass) {
+                                           StringRef outputPath, StringRef pass,
+                                           const llvm::StringSet<> *rewritten) {
   char err[TRT_ERROR_MESSAGE_SIZE];
   llvm::StringSet<> written;
+  if (rewritten)
+    for (const auto &key : *rewritten)
+      written.insert(key.getKey());
   WalkResult copied = module.walk([&](WeightOp op) {
     auto param = dyn_cast<ParamAttr>(op.getValue());
     if (!param || !written.insert(param.getKey()).second)

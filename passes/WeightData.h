@@ -15,6 +15,7 @@
 
 #include "mlir/IR/BuiltinOps.h"
 #include "llvm/ADT/SmallVector.h"
+#include "llvm/ADT/StringSet.h"
 
 namespace mlir::ternary {
 
@@ -65,10 +66,12 @@ LogicalResult openArchives(ModuleOp module, StringRef outputPath,
 
 /// Copies every entry of `input` that `module` still refers to and that
 /// `writer` lacks, finishes `writer` and points the module's
-/// `ternary.archive` at `outputPath`.
+/// `ternary.archive` at `outputPath`. Entries of `input` that the pass wrote
+/// anew under the same name are listed in `rewritten`.
 LogicalResult finishArchive(ModuleOp module, trt_archive *input,
                             trt_writer *writer, StringRef outputPath,
-                            StringRef pass);
+                            StringRef pass,
+                            const llvm::StringSet<> *rewritten = nullptr);
 
 } // namespace mlir::ternary
 

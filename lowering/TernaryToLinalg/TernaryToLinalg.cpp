@@ -222,6 +222,69 @@ struct PermuteToLinalg : OpConversionPattern<PermuteOp> {
   }
 };
 
+/// result[..., n] = acc[..., n] + Σ_{j in row n} values[j]·x[..., cols[j]]:
+/// a parallel generic over the result whose body loops over the row's
+/// entries (row_offsets[n] .. row_offsets[n + 1]).
+struct SparseResidualToLinalg : OpConversionPattern<SparseResidualOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(SparseResidualOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    RankedTensorType type = op.getType();
+    int64_t rank = type.getRank();
+    Value x = adaptor.getInput(), rows = adaptor.getRowOffsets(),
+          cols = adaptor.getColIndices(), values = adaptor.getValues();
+    Type elem = type.getElementType();
+    SmallVector<Value> dims;
+    for (int64_t d = 0; d < rank; ++d)
+      if (type.isDynamicDim(d))
+        dims.push_back(
+            tensor::DimOp::create(rewriter, loc, adaptor.getAcc(), d));
+    Value init = tensor::EmptyOp::create(rewriter, loc, type, dims);
+    SmallVector<AffineMap> maps(2, rewriter.getMultiDimIdentityMap(rank));
+    Value y =
+        linalg::GenericOp::create(
+            rewriter, loc, TypeRange{type}, ValueRange{adaptor.getAcc()},
+            ValueRange{init}, maps,
+            SmallVector<utils::IteratorType>(rank,
+                                             utils::IteratorType::parallel),
+            [&](OpBuilder &b, Location l, ValueRange a) {
+              auto index = [&](Value v) {
+                return arith::IndexCastOp::create(b, l, b.getIndexType(), v)
+                    .getResult();
+              };
+              Value n = linalg::IndexOp::create(b, l, rank - 1);
+              Value one = arith::ConstantIndexOp::create(b, l, 1);
+              Value begin = index(tensor::ExtractOp::create(b, l, rows, n));
+              Value end = index(tensor::ExtractOp::create(
+                  b, l, rows, ValueRange{arith::AddIOp::create(b, l, n, one)}));
+              SmallVector<Value> at;
+              for (int64_t d = 0; d + 1 < rank; ++d)
+                at.push_back(linalg::IndexOp::create(b, l, d));
+              auto loop = scf::ForOp::create(
+                  b, l, begin, end, one, ValueRange{a[0]},
+                  [&](OpBuilder &lb, Location ll, Value j, ValueRange acc) {
+                    Value col =
+                        index(tensor::ExtractOp::create(lb, ll, cols, j));
+                    Value v = tensor::ExtractOp::create(lb, ll, values, j);
+                    if (v.getType() != elem)
+                      v = arith::ExtFOp::create(lb, ll, elem, v);
+                    SmallVector<Value> xi(at);
+                    xi.push_back(col);
+                    Value xv = tensor::ExtractOp::create(lb, ll, x, xi);
+                    Value sum = arith::AddFOp::create(
+                        lb, ll, acc[0], arith::MulFOp::create(lb, ll, v, xv));
+                    scf::YieldOp::create(lb, ll, ValueRange{sum});
+                  });
+              linalg::YieldOp::create(b, l, loop.getResults());
+            })
+            .getResult(0);
+    rewriter.replaceOp(op, y);
+    return success();
+  }
+};
+
 struct ConvertTernaryToLinalgPass
     : mlir::terminator::impl::ConvertTernaryToLinalgPassBase<
           ConvertTernaryToLinalgPass> {
@@ -230,7 +293,7 @@ struct ConvertTernaryToLinalgPass
     ConversionTarget target(getContext());
     target.addIllegalDialect<TernaryDialect>();
     target.addLegalDialect<arith::ArithDialect, linalg::LinalgDialect,
-                           tensor::TensorDialect>();
+                           scf::SCFDialect, tensor::TensorDialect>();
     target.markUnknownOpDynamicallyLegal([](Operation *) { return true; });
     TypeConverter converter;
     converter.addConversion([](Type t) { return t; });
@@ -246,7 +309,7 @@ struct ConvertTernaryToLinalgPass
 
 void mlir::terminator::populateTernaryToLinalgPatterns(
     TypeConverter &converter, RewritePatternSet &patterns) {
-  patterns
-      .add<WeightToConstant, LinearToLinalg, QLinearToLinalg, PermuteToLinalg>(
-          converter, patterns.getContext());
+  patterns.add<WeightToConstant, LinearToLinalg, QLinearToLinalg,
+               PermuteToLinalg, SparseResidualToLinalg>(converter,
+                                                        patterns.getContext());
 }

@@ -293,9 +293,17 @@ func.func @sparse_tokens(%y: tensor<2x4xf32>, %x: tensor<3x8xf32>, %r: tensor<5x
 
 // -----
 
-func.func @sparse_types(%y: tensor<1x4xf32>, %x: tensor<1x8xf32>, %r: tensor<5xi32>, %c: tensor<3xi32>, %v: tensor<3xf16>) -> tensor<1x4xf32> {
-  // expected-error @+1 {{expects accumulator, input and values to share one element type, but got 'f32', 'f32' and 'f16'}}
-  %o = ternary.sparse_residual %y, %x, %r, %c, %v : (tensor<1x4xf32>, tensor<1x8xf32>, tensor<5xi32>, tensor<3xi32>, tensor<3xf16>) -> tensor<1x4xf32>
+func.func @sparse_types(%y: tensor<1x4xf32>, %x: tensor<1x8xf32>, %r: tensor<5xi32>, %c: tensor<3xi32>, %v: tensor<3xbf16>) -> tensor<1x4xf32> {
+  // expected-error @+1 {{expects accumulator and input of one element type and values of that type or f16, but got 'f32', 'f32' and 'bf16'}}
+  %o = ternary.sparse_residual %y, %x, %r, %c, %v : (tensor<1x4xf32>, tensor<1x8xf32>, tensor<5xi32>, tensor<3xi32>, tensor<3xbf16>) -> tensor<1x4xf32>
+  return %o : tensor<1x4xf32>
+}
+
+// -----
+
+func.func @sparse_input_type(%y: tensor<1x4xf32>, %x: tensor<1x8xf16>, %r: tensor<5xi32>, %c: tensor<3xi32>, %v: tensor<3xf16>) -> tensor<1x4xf32> {
+  // expected-error @+1 {{expects accumulator and input of one element type and values of that type or f16, but got 'f32', 'f16' and 'f16'}}
+  %o = ternary.sparse_residual %y, %x, %r, %c, %v : (tensor<1x4xf32>, tensor<1x8xf16>, tensor<5xi32>, tensor<3xi32>, tensor<3xf16>) -> tensor<1x4xf32>
   return %o : tensor<1x4xf32>
 }
 

@@ -9,8 +9,8 @@ func.func @archive_weight() -> tensor<2x3xf32> {
 
 // -----
 
-func.func @sparse(%y: tensor<1x2xf32>, %x: tensor<1x3xf32>, %r: tensor<3xi32>, %c: tensor<1xi32>, %v: tensor<1xf32>) -> tensor<1x2xf32> {
-  // expected-error @+1 {{failed to legalize operation 'ternary.sparse_residual'}}
-  %o = ternary.sparse_residual %y, %x, %r, %c, %v : (tensor<1x2xf32>, tensor<1x3xf32>, tensor<3xi32>, tensor<1xi32>, tensor<1xf32>) -> tensor<1x2xf32>
-  return %o : tensor<1x2xf32>
+func.func @quantize_act(%x: tensor<3x8xf32>) -> (tensor<3x8xi8>, tensor<3xf32>) {
+  // expected-error @+1 {{failed to legalize operation 'ternary.quantize_act'}}
+  %q, %s = ternary.quantize_act %x : tensor<3x8xf32> -> tensor<3x8xi8>, tensor<3xf32>
+  return %q, %s : tensor<3x8xi8>, tensor<3xf32>
 }

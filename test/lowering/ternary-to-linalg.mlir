@@ -44,3 +44,26 @@ func.func @permute(%x: tensor<3x2xf32>) -> tensor<3x2xf32> {
   %p = ternary.permute %x [1, 0] : tensor<3x2xf32>
   return %p : tensor<3x2xf32>
 }
+
+// -----
+
+// The sparse residual: each result element adds its row's entries (an
+// scf.for from row_offsets[n] to row_offsets[n + 1]), f16 values widened.
+// CHECK-LABEL: func.func @sparse_residual
+// CHECK: linalg.generic {{.*}} iterator_types = ["parallel", "parallel"]} ins(%{{.*}} : tensor<2x3xf32>)
+// CHECK: %[[N:.*]] = linalg.index 1 : index
+// CHECK: tensor.extract %{{.*}}[%[[N]]] : tensor<4xi32>
+// CHECK: scf.for
+// CHECK: tensor.extract %{{.*}} : tensor<2xi32>
+// CHECK: arith.extf %{{.*}} : f16 to f32
+// CHECK: tensor.extract %{{.*}} : tensor<2x5xf32>
+// CHECK: arith.mulf
+// CHECK: arith.addf
+// CHECK: scf.yield
+func.func @sparse_residual(%y: tensor<2x3xf32>, %x: tensor<2x5xf32>) -> tensor<2x3xf32> {
+  %r = arith.constant dense<[0, 1, 1, 2]> : tensor<4xi32>
+  %c = arith.constant dense<[4, 0]> : tensor<2xi32>
+  %v = arith.constant dense<[2.0, -1.0]> : tensor<2xf16>
+  %o = ternary.sparse_residual %y, %x, %r, %c, %v : (tensor<2x3xf32>, tensor<2x5xf32>, tensor<4xi32>, tensor<2xi32>, tensor<2xf16>) -> tensor<2x3xf32>
+  return %o : tensor<2x3xf32>
+}

@@ -81,6 +81,27 @@ def decoded(entries, inits):
         yield name, w, layer_bits
 
 
+def add_outliers(entries, name, w):
+    """W + S for the sparse residual of ternary-split-outliers (CSR:
+    NAME.outlier_rows [N + 1], NAME.outlier_cols and NAME.outlier_values
+    [nnz]), and its real bits; (W, 0) without one."""
+    if name + ".outlier_values" not in entries:
+        return w, 0
+    rows = entries[name + ".outlier_rows"].astype(np.int64)
+    cols = entries[name + ".outlier_cols"].astype(np.int64)
+    vals = entries[name + ".outlier_values"].astype(np.float32)
+    n, k = w.shape
+    if rows.shape != (n + 1,) or cols.shape != vals.shape or \
+            rows[-1] != vals.size or (cols.size and cols.max() >= k):
+        sys.exit(f"ternarized_onnx.py: error: '{name}': malformed outliers")
+    w = np.array(w, dtype=np.float32)
+    for r in range(n):
+        w[r, cols[rows[r]:rows[r + 1]]] += vals[rows[r]:rows[r + 1]]
+    bits = sum(entries[name + s].nbytes * 8 for s in
+               (".outlier_rows", ".outlier_cols", ".outlier_values"))
+    return w, bits
+
+
 def check(name, inits, suffix):
     if name not in inits:
         sys.exit(f"ternarized_onnx.py: error: the model has no initializer "
@@ -102,6 +123,8 @@ def main():
     weights = bits = 0
     replaced = 0
     for name, w, layer_bits in decoded(entries, inits):
+        w, outlier_bits = add_outliers(entries, name, w)
+        layer_bits += outlier_bits
         n, k = w.shape
         old = numpy_helper.to_array(inits[name])
         # MatMul weights are [K, N] in the ONNX file, [N, K] in the archive.

@@ -32,6 +32,7 @@
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/InitAllDialects.h"
@@ -418,8 +419,9 @@ FailureOr<OwningOpRef<ModuleOp>> importAll(MLIRContext &context,
 
 /// Real bits per linear weight of the module (after ternarization), and a
 /// one-line description.
-std::string describeWeights(ModuleOp module, const CompileOptions &options) {
-  double bits = 0, weights = 0;
+std::string describeWeights(ModuleOp module, const CompileOptions &options,
+                            StringRef headKey) {
+  double bits = 0, weights = 0, headBits = 0, headWeights = 0;
   llvm::StringSet<> seen;
   module.walk([&](Operation *op) {
     auto codes = [&](Value v) {
@@ -433,8 +435,21 @@ std::string describeWeights(ModuleOp module, const CompileOptions &options) {
         return;
       auto type = q.getCodes().getType();
       int64_t n = type.getDimSize(0), k = type.getDimSize(1);
-      bits += q.getEncoding().getBitsPerWeight(n, k) * double(n * k);
-      weights += double(n * k);
+      double b = q.getEncoding().getBitsPerWeight(n, k) * double(n * k);
+      bool isHead = !headKey.empty() && key == (headKey + ".codes").str();
+      (isHead ? headBits : bits) += b;
+      (isHead ? headWeights : weights) += double(n * k);
+    } else if (auto s = dyn_cast<ternary::SparseResidualOp>(op)) {
+      // Outliers: value, column index and row offsets at their widths.
+      std::string key = codes(s.getValues());
+      if (!key.empty() && !seen.insert(key).second)
+        return;
+      auto width = [](Value v) {
+        auto t = cast<RankedTensorType>(v.getType());
+        return double(t.getNumElements() * t.getElementTypeBitWidth());
+      };
+      bits += width(s.getValues()) + width(s.getColIndices()) +
+              width(s.getRowOffsets());
     } else if (auto l = dyn_cast<ternary::LinearOp>(op)) {
       std::string key = codes(l.getWeight());
       if (!key.empty() && !seen.insert(key).second)
@@ -446,6 +461,14 @@ std::string describeWeights(ModuleOp module, const CompileOptions &options) {
     }
   });
   double mean = weights ? bits / weights : 0;
+  // The head at int8 is counted apart, as the ternarization issue's bits
+  // budgets do (embeddings and head at 8 bits or more).
+  std::string head;
+  if (headWeights > 0)
+    head = llvm::formatv(", head {0} int8 ({1:F3} bits per linear weight "
+                         "with it)",
+                         headKey, (bits + headBits) / (weights + headWeights))
+               .str();
   if (!options.ternarize)
     return llvm::formatv("f32 (not ternarized), {0:F3} bits per linear weight",
                          mean);
@@ -456,22 +479,52 @@ std::string describeWeights(ModuleOp module, const CompileOptions &options) {
     recipe += llvm::formatv(" block {0}", options.blockSize).str();
   if (options.method == "pt2" && options.groupFit != "itf")
     recipe += " " + options.groupFit;
-  if (!options.int8Layers.empty())
-    recipe += llvm::formatv(" + {0} int8 layer(s)", options.int8Layers.size());
+  size_t int8Count = options.int8Layers.size() -
+                     llvm::count(options.int8Layers, headKey.str());
+  if (int8Count)
+    recipe += llvm::formatv(" + {0} int8 layer(s)", int8Count);
+  if (options.outliers > 0)
+    recipe += llvm::formatv(" + {0}% outliers", 100 * options.outliers);
   if (options.bitsPerWeight > 0)
     recipe += llvm::formatv(", mixed precision within {0} bits",
                             options.bitsPerWeight);
   recipe += ", " + options.scaleType + " scales";
-  return llvm::formatv("ternary {0}, {1:F3} bits per linear weight", recipe,
-                       mean);
+  return llvm::formatv("ternary {0}, {1:F3} bits per linear weight{2}", recipe,
+                       mean, head);
+}
+
+/// The archive key of the output head: the ternary.linear whose result,
+/// through shape-only ops, is the logits (result `logits` of a function).
+/// Empty when the logits come from something else.
+std::string findHeadKey(ModuleOp module, unsigned logits) {
+  for (auto func : module.getOps<func::FuncOp>()) {
+    if (func.isExternal())
+      continue;
+    auto ret = dyn_cast<func::ReturnOp>(func.getBody().back().getTerminator());
+    if (!ret || ret.getNumOperands() <= logits)
+      continue;
+    Value v = ret.getOperand(logits);
+    while (Operation *def = v.getDefiningOp()) {
+      if (auto linear = dyn_cast<ternary::LinearOp>(def)) {
+        auto w = linear.getWeight().getDefiningOp<ternary::WeightOp>();
+        auto p = w ? dyn_cast<ternary::ParamAttr>(w.getValue()) : nullptr;
+        return p ? p.getKey().str() : std::string();
+      }
+      if (!isa<tensor::ReshapeOp, tensor::CollapseShapeOp,
+               tensor::ExpandShapeOp, tensor::CastOp>(def))
+        break;
+      v = def->getOperand(0);
+    }
+  }
+  return {};
 }
 
 LogicalResult ternarize(ModuleOp module, const CompileOptions &options,
                         StringRef outputArchive, StringRef calibration) {
   std::string pipeline = llvm::formatv(
       "terminator-ternarize{{method={0} granularity={1} "
-      "block-size={2} percdamp={3} group-fit={7} int4-group={8} "
-      "scale-type={9} output-archive={4}{5}{6}}",
+      "block-size={2} percdamp={3:E9} group-fit={7} int4-group={8} "
+      "scale-type={9} outliers={10:E9} output-archive={4}{5}{6}}",
       options.method, options.granularity, options.blockSize, options.percdamp,
       outputArchive,
       options.int8Layers.empty()
@@ -485,10 +538,10 @@ LogicalResult ternarize(ModuleOp module, const CompileOptions &options,
           // Mixed precision is chosen once, for the final model; calibration
           // stages ternarize their earlier layers without it.
           (options.bitsPerWeight > 0 && options.onlyLayers.empty()
-               ? llvm::formatv(" bits-per-weight={0}", options.bitsPerWeight)
+               ? llvm::formatv(" bits-per-weight={0:E9}", options.bitsPerWeight)
                      .str()
                : std::string()),
-      options.groupFit, options.int4Group, options.scaleType);
+      options.groupFit, options.int4Group, options.scaleType, options.outliers);
   auto pm = PassManager::on<ModuleOp>(module->getContext());
   if (failed(parsePassPipeline(pipeline, pm, llvm::errs())))
     return failure();
@@ -1222,14 +1275,24 @@ int mlir::terminator::compileModel(const CompileOptions &options) {
   if (failed(module))
     return progress.fail(), 1;
 
+  // The output head stays int8 unless --head ternary.
+  CompileOptions final = options;
+  std::string headKey;
+  if (options.ternarize && options.head == "int8") {
+    auto logits = llvm::find_if(
+        iface->outputs, [](const Port &p) { return p.role == TRT_ARG_LOGITS; });
+    headKey = findHeadKey(**module, unsigned(logits - iface->outputs.begin()));
+    if (!headKey.empty() && !llvm::is_contained(final.int8Layers, headKey))
+      final.int8Layers.push_back(headKey);
+  }
   if (options.ternarize) {
     progress.stage("ternarizing (" + options.method + ")");
-    if (failed(ternarize(**module, options, tmp + "/ternary.tpar", stats)))
+    if (failed(ternarize(**module, final, tmp + "/ternary.tpar", stats)))
       return progress.fail(), 1;
   } else {
     progress.stage("keeping f32 weights (--no-ternarize)");
   }
-  std::string weights = describeWeights(**module, options);
+  std::string weights = describeWeights(**module, final, headKey);
   if (!stats.empty() && options.ternarize)
     weights += ", calibrated";
 

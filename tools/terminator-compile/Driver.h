@@ -45,6 +45,12 @@ struct CompileOptions {
   /// Element type of the scales and offsets: f16 (default; half the meta
   /// bits) or f32.
   std::string scaleType = "f16";
+  /// Precision of the output head (the linear layer whose result is the
+  /// logits): int8 (default) or ternary, like the other layers.
+  std::string head = "int8";
+  /// Fraction of each matrix's weights kept as a sparse f16 residual
+  /// (ternary-split-outliers; 0: none).
+  double outliers = 0;
   /// Calibration: statistics to reuse (a .tpar written by a calibration
   /// program), or text to make them from, and how.
   std::string calibPath;

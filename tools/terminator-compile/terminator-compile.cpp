@@ -96,6 +96,18 @@ static cl::opt<std::string> scaleType(
              "(default; half the bits of f32, rounding error ~5e-4 relative) "
              "or f32"),
     cl::init("f16"), cl::cat(category));
+static cl::opt<std::string>
+    head("head",
+         cl::desc("Precision of the output head (the linear layer whose "
+                  "result is the logits, found in the graph): int8 (default; "
+                  "counted apart from the bits per linear weight) or ternary"),
+         cl::init("int8"), cl::cat(category));
+static cl::opt<double> outliers(
+    "outliers",
+    cl::desc("Keep this fraction of each linear weight matrix (the most "
+             "salient, |w|*sqrt(diag H)) as a sparse f16 residual next to the "
+             "ternary part, e.g. 0.005 (48 bits per outlier)"),
+    cl::init(0.0), cl::cat(category));
 static cl::opt<double>
     percdamp("percdamp",
              cl::desc("GPTQ dampening for pt2, a fraction of mean(diag H)"),
@@ -191,6 +203,8 @@ int main(int argc, char **argv) {
   options.groupFit = groupFit;
   options.int4Group = int4Group;
   options.scaleType = scaleType;
+  options.head = head;
+  options.outliers = outliers;
   options.bitsPerWeight = bitsPerWeight;
   options.calibPath = calib;
   options.calibTextPath = calibText;
@@ -210,6 +224,17 @@ int main(int argc, char **argv) {
     errs() << "terminator-compile: error: --calib and --calib-text exclude "
               "each other (--calib reuses statistics, --calib-text makes "
               "them)\n";
+    return 2;
+  }
+  if (!(outliers >= 0.0 && outliers < 1.0)) {
+    errs() << "terminator-compile: error: --outliers expects a fraction in "
+              "[0, 1), e.g. 0.005\n";
+    return 2;
+  }
+  if (head != "int8" && head != "ternary") {
+    errs() << "terminator-compile: error: --head expects int8 or ternary, "
+              "got '"
+           << head << "'\n";
     return 2;
   }
   if (scaleType != "f16" && scaleType != "f32") {
