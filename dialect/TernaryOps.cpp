@@ -189,8 +189,9 @@ LogicalResult PackedLinearOp::verify() {
   RankedTensorType packedType = getPacked().getType();
   RankedTensorType metaType = getMeta().getType();
   int64_t k = getCols(), group = getGroup(), bits = getBits();
-  if (bits != 2 && bits != 8)
-    return emitOpError("expects 2-bit (ternary) or 8-bit codes, but got ")
+  if (bits != 2 && bits != 4 && bits != 8)
+    return emitOpError("expects 2-bit (ternary), 4-bit or 8-bit codes, but "
+                       "got ")
            << bits << " bits";
   if (k <= 0)
     return emitOpError("expects a positive column count, but got ") << k;

@@ -151,6 +151,12 @@ def Ternary_PackedLinearOp : Ternary_Op<"packed_linear", [Pure]> {
       `[N, Kp / 4]`: row n is Kp / 256 blocks of 64 bytes; byte j of block
       b holds the codes of columns k = 256·b + 64·s + j in bits 2s..2s+1
       (s = 0..3). Columns k >= K hold code 0. β = μ − α.
+    - `bits = 4` (int4 per row or group): c = Q + 8 in [1, 15], two per
+      byte: `packed` is i8 `[N, Kp / 2]`, row n is Kp / 256 blocks of 128
+      bytes; byte j (0..63) of block b holds column 256·b + j in its low
+      nibble and 256·b + 64 + j in its high one, byte 64 + j holds
+      256·b + 128 + j and 256·b + 192 + j (8 past K). α is the int4 scale
+      and β = −8·α.
     - `bits = 8` (int8 per row or group): c = Q + 128 in [1, 255], one
       byte per column: `packed` is i8 `[N, Kp]`, byte k of row n holds
       column k (128 past K). α is the int8 scale and β = −128·α.

@@ -50,17 +50,18 @@ using namespace mlir::ternary;
 /// Whether the kernels read scales of type `t` (meta f32 or f16).
 static bool isKernelScale(FloatType t) { return t.isF32() || t.isF16(); }
 
-/// The code width (2 or 8) and group of `op`'s encoding, if the kernels
-/// run it: ternary or int8 with f32 or f16 scales and a supported group.
+/// The code width (2, 4 or 8) and group of `op`'s encoding, if the kernels
+/// run it: ternary, int4 or int8 with f32 or f16 scales and a supported
+/// group.
 static std::optional<std::pair<int64_t, int64_t>> kernelLayout(QLinearOp op) {
   if (auto t = dyn_cast<TernaryEncodingAttr>(op.getEncoding()))
     if (isKernelScale(t.getScale()) &&
         PackedLinearOp::isSupportedGroup(t.getBlock()))
       return std::make_pair(int64_t(2), t.getBlock());
   if (auto i = dyn_cast<IntEncodingAttr>(op.getEncoding()))
-    if (i.getBits() == 8 && isKernelScale(i.getScale()) &&
+    if ((i.getBits() == 8 || i.getBits() == 4) && isKernelScale(i.getScale()) &&
         PackedLinearOp::isSupportedGroup(i.getGroup()))
-      return std::make_pair(int64_t(8), i.getGroup());
+      return std::make_pair(int64_t(i.getBits()), i.getGroup());
   return std::nullopt;
 }
 
@@ -146,8 +147,10 @@ LogicalResult TernaryPackPass::pack(QLinearOp op) {
     return failure();
 
   // docs/kernels.md. Ternary: c = T + 1 in 2 bits, Ŵ = α·c + (μ − α).
-  // Int8: c = Q + 128 in a byte, Ŵ = α·c − 128·α.
-  std::vector<uint8_t> packed(size_t(n * rowBytes), bits == 8 ? 128 : 0);
+  // Int4: c = Q + 8 in a nibble, Ŵ = α·c − 8·α. Int8: c = Q + 128 in a
+  // byte, Ŵ = α·c − 128·α. Padding columns hold the code of Q = 0.
+  uint8_t fill = bits == 8 ? 128 : bits == 4 ? 0x88 : 0;
+  std::vector<uint8_t> packed(size_t(n * rowBytes), fill);
   std::vector<float> meta(size_t(n * groups * 2), 0.0f);
   const int8_t *t = reinterpret_cast<const int8_t *>(codes->data());
   for (int64_t row = 0; row < n; ++row) {
@@ -161,6 +164,17 @@ LogicalResult TernaryPackPass::pack(QLinearOp op) {
         dst[col] = uint8_t(int(v) + 128);
         continue;
       }
+      if (bits == 4) {
+        if (v < -7 || v > 7)
+          return op.emitOpError("cannot be packed: int4 code ")
+                 << int(v) << " at [" << row << ", " << col
+                 << "] is outside [-7, 7]";
+        int64_t block = col / 256, slab = (col % 256) / 64, j = col % 64;
+        uint8_t &byte = dst[block * 128 + (slab / 2) * 64 + j];
+        int shift = 4 * int(slab % 2);
+        byte = uint8_t((byte & ~(0xF << shift)) | ((v + 8) << shift));
+        continue;
+      }
       if (v < -1 || v > 1)
         return op.emitOpError("cannot be packed: code ")
                << int(v) << " at [" << row << ", " << col
@@ -172,8 +186,9 @@ LogicalResult TernaryPackPass::pack(QLinearOp op) {
       float alpha = scales->empty() ? 1.0f : (*scales)[row * srcGroups + g];
       float mu = offsets->empty() ? 0.0f : (*offsets)[row * srcGroups + g];
       meta[(row * groups + g) * 2] = alpha;
-      meta[(row * groups + g) * 2 + 1] =
-          bits == 8 ? -128.0f * alpha : mu - alpha;
+      meta[(row * groups + g) * 2 + 1] = bits == 8   ? -128.0f * alpha
+                                         : bits == 4 ? -8.0f * alpha
+                                                     : mu - alpha;
     }
   }
 

@@ -14,7 +14,7 @@ struct trt_bench_kernel {
   const char *isa;              // "avx512-vnni", "avx2", "neon-dotprod"
   const char *features;         // CPU features it needs, e.g. "avx2"
   const char *set;              // "check" or "bench"
-  int64_t m, n, k, group, bits; // bits: 2 ternary, 8 int8
+  int64_t m, n, k, group, bits; // bits: 2 ternary, 4 int4, 8 int8
   int64_t f16_meta;             // 1: (α, β) stored as f16
   int64_t row_tile;
   trt_rows_fn fn;

@@ -64,8 +64,8 @@ struct Problem {
     kp = (k + 255) / 256 * 256;
     groupCols = group == 0 ? kp : group;
     groups = (kp + groupCols - 1) / groupCols;
-    std::uniform_int_distribution<int> code(bits == 8 ? -127 : -1,
-                                            bits == 8 ? 127 : 1);
+    int qmax = bits == 8 ? 127 : bits == 4 ? 7 : 1;
+    std::uniform_int_distribution<int> code(-qmax, qmax);
     std::uniform_real_distribution<float> u(-1.0f, 1.0f);
     t.resize(size_t(n * k));
     for (int8_t &v : t)
@@ -78,8 +78,9 @@ struct Problem {
         meta[size_t((r * groups + g) * 2)] = alpha;
         if (bits == 8)
           alpha *= 0.01f;
-        meta[size_t((r * groups + g) * 2 + 1)] =
-            bits == 8 ? -128.0f * alpha : mu - alpha;
+        meta[size_t((r * groups + g) * 2 + 1)] = bits == 8   ? -128.0f * alpha
+                                                 : bits == 4 ? -8.0f * alpha
+                                                             : mu - alpha;
       }
     if (f16Meta) {
       // The reference uses the rounded values the kernel reads.
@@ -106,8 +107,24 @@ struct Problem {
 
   /// docs/kernels.md: 2-bit: row n is kp / 256 blocks of 64 bytes; byte j
   /// of block b holds the code (T + 1) of column 256·b + 64·s + j in bits
-  /// 2s..2s+1. 8-bit: byte k of row n is Q + 128 (128 past K).
+  /// 2s..2s+1. 4-bit: row n is kp / 256 blocks of 128 bytes; byte
+  /// 64·h + j holds Q + 8 of column 256·b + 128·h + j in its low nibble and
+  /// of 256·b + 128·h + 64 + j in its high one (8 past K). 8-bit: byte k of
+  /// row n is Q + 128 (128 past K).
   void pack() {
+    if (bits == 4) {
+      packed.assign(size_t(n * kp / 2), 0x88);
+      for (int64_t r = 0; r < n; ++r)
+        for (int64_t c = 0; c < k; ++c) {
+          int64_t b = c / 256, s = (c % 256) / 64, j = c % 64;
+          uint8_t &byte =
+              packed[size_t(r * kp / 2 + b * 128 + (s / 2) * 64 + j)];
+          int shift = 4 * int(s % 2);
+          byte = uint8_t((byte & ~(0xF << shift)) |
+                         ((t[size_t(r * k + c)] + 8) << shift));
+        }
+      return;
+    }
     if (bits == 8) {
       packed.assign(size_t(n * kp), 128);
       for (int64_t r = 0; r < n; ++r)
@@ -132,9 +149,11 @@ struct Problem {
       double dot = 0, sum = 0;
       for (int64_t c = g * groupCols; c < std::min(kp, (g + 1) * groupCols);
            ++c) {
-        int offset = bits == 8 ? 128 : 1;
-        int c3 =
-            c < k ? t[size_t(col * k + c)] + offset : (bits == 8 ? 128 : 0);
+        int offset = bits == 8 ? 128 : bits == 4 ? 8 : 1;
+        int c3 = c < k ? t[size_t(col * k + c)] + offset
+                       : (bits == 8   ? 128
+                          : bits == 4 ? 8
+                                      : 0);
         dot += double(c3) * q[c];
         sum += q[c];
       }
@@ -150,10 +169,12 @@ struct Problem {
     double acc = 0;
     for (int64_t c = 0; c < kp; ++c) {
       int64_t g = c / groupCols;
-      acc += (std::fabs(meta[size_t((col * groups + g) * 2)]) *
-                  (bits == 8 ? 255 : 2) +
-              std::fabs(meta[size_t((col * groups + g) * 2 + 1)])) *
-             std::abs(q[c]);
+      acc +=
+          (std::fabs(meta[size_t((col * groups + g) * 2)]) * (bits == 8   ? 255
+                                                              : bits == 4 ? 15
+                                                                          : 2) +
+           std::fabs(meta[size_t((col * groups + g) * 2 + 1)])) *
+          std::abs(q[c]);
     }
     return xmeta[size_t(row * (1 + groups))] * acc;
   }

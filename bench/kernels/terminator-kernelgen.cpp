@@ -71,6 +71,8 @@ std::vector<Shape> checkShapes() {
     out.push_back({m, 13, 300, 0, "check", 2, true});
     out.push_back({m, 9, 700, 128, "check", 2, true});
     out.push_back({m, 7, 520, 128, "check", 8, true});
+    out.push_back({m, 11, 300, 0, "check", 4});
+    out.push_back({m, 6, 520, 64, "check", 4, true});
   }
   return out;
 }

@@ -66,7 +66,7 @@ namespace {
 /// (α, μ − α) per `group` columns (0: per row).
 struct KernelShape {
   int64_t m, n, k, group;
-  int64_t bits = 2;     ///< 2: ternary codes, 8: int8 codes (packed_linear)
+  int64_t bits = 2;     ///< 2: ternary, 4: int4, 8: int8 codes
   bool f16Meta = false; ///< (α, β) stored as f16 rather than f32
 };
 
@@ -204,6 +204,17 @@ private:
         if (s.bits == 8) {
           // One byte per column: the slab is its own 64 bytes.
           codes.push_back(w[(r * 4 + slab) * perBlock + v]);
+          continue;
+        }
+        if (s.bits == 4) {
+          // Two slabs per 64 bytes: slab 2h + l is nibble l of bytes
+          // 64·h .. 64·h + 63, c = Q + 8 in [1, 15].
+          Value bits = w[(r * 2 + slab / 2) * perBlock + v];
+          if (slab % 2)
+            bits = arith::ShRUIOp::create(b, loc, bits,
+                                          splat(vI8, b.getI8IntegerAttr(4)));
+          codes.push_back(arith::AndIOp::create(
+              b, loc, bits, splat(vI8, b.getI8IntegerAttr(15))));
           continue;
         }
         Value bits = w[r * perBlock + v];
@@ -444,7 +455,9 @@ std::string kernelName(const MicroKernelIsa &isa, KernelShape s) {
   std::string name = kernelIsaName(isa.isa()).str();
   std::replace(name.begin(), name.end(), '-', '_');
   return llvm::formatv("trt_ternary_{0}_m{1}_n{2}_k{3}_g{4}{5}{6}", name, s.m,
-                       s.n, s.k, s.group, s.bits == 8 ? "_b8" : "",
+                       s.n, s.k, s.group,
+                       s.bits == 2 ? std::string()
+                                   : "_b" + std::to_string(s.bits),
                        s.f16Meta ? "_h" : "")
       .str();
 }

@@ -406,7 +406,15 @@ func.func @packed_int8_bytes(%x: tensor<1x300xf32>, %p: tensor<8x128xi8>, %m: te
 // -----
 
 func.func @packed_bits(%x: tensor<1x300xf32>, %p: tensor<8x128xi8>, %m: tensor<8x1x2xf32>) {
-  // expected-error @+1 {{expects 2-bit (ternary) or 8-bit codes, but got 4 bits}}
+  // expected-error @+1 {{expects 2-bit (ternary), 4-bit or 8-bit codes, but got 3 bits}}
+  %y = ternary.packed_linear %x, %p, %m {bits = 3 : i64, cols = 300 : i64, group = 0 : i64} : (tensor<1x300xf32>, tensor<8x128xi8>, tensor<8x1x2xf32>) -> tensor<1x8xf32>
+  return
+}
+
+// -----
+
+func.func @packed_int4_bytes(%x: tensor<1x300xf32>, %p: tensor<8x128xi8>, %m: tensor<8x1x2xf32>) {
+  // expected-error @+1 {{expects packed codes of shape [8, 256], but got [8, 128]}}
   %y = ternary.packed_linear %x, %p, %m {bits = 4 : i64, cols = 300 : i64, group = 0 : i64} : (tensor<1x300xf32>, tensor<8x128xi8>, tensor<8x1x2xf32>) -> tensor<1x8xf32>
   return
 }

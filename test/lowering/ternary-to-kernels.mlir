@@ -107,3 +107,22 @@ func.func @f16_meta(%x: tensor<1x300xf32>) -> tensor<1x13xf32> {
   %y = ternary.packed_linear %x, %p, %m {cols = 300 : i64, group = 0 : i64} : (tensor<1x300xf32>, tensor<13x128xi8>, tensor<13x1x2xf16>) -> tensor<1x13xf32>
   return %y : tensor<1x13xf32>
 }
+
+// -----
+
+// int4 codes (bits = 4): their own kernel (`_b4`), nibbles split by a
+// shift and a mask of 15 before the ISA's dot product.
+// CHECK-LABEL: func.func @int4
+// CHECK: llvm.mlir.addressof @trt_ternary_[[ISA:[a-z0-9_]+]]_m1_n13_k300_g0_b4 : !llvm.ptr
+// CHECK: llvm.func internal @trt_ternary_[[ISA]]_m1_n13_k300_g0_b4(
+// CHECK: arith.constant dense<15> : vector<{{[0-9]+}}xi8>
+// CHECK: arith.shrui
+// VNNI: llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.512"
+// AVX2: llvm.call_intrinsic "llvm.x86.avx2.pmadd.ub.sw"
+// NEON: llvm.call_intrinsic "llvm.aarch64.neon.sdot.v4i32.v16i8"
+func.func @int4(%x: tensor<1x300xf32>) -> tensor<1x13xf32> {
+  %p = ternary.weight dense<-119> : tensor<13x256xi8>
+  %m = ternary.weight dense<1.0> : tensor<13x1x2xf32>
+  %y = ternary.packed_linear %x, %p, %m {bits = 4 : i64, cols = 300 : i64, group = 0 : i64} : (tensor<1x300xf32>, tensor<13x256xi8>, tensor<13x1x2xf32>) -> tensor<1x13xf32>
+  return %y : tensor<1x13xf32>
+}

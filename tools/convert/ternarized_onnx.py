@@ -24,7 +24,8 @@ from tpar import TparError, read_tpar
 def unpack(packed, meta, k):
     """Decodes the kernels' layout (docs/kernels.md): 2-bit codes c = T + 1,
     byte j of each 64-byte block b holding column 256b + 64s + j in bits
-    2s..2s+1, or one byte c = Q + 128 per column; meta [N, G, 2] = (a, b)
+    2s..2s+1, two nibbles c = Q + 8 per byte (int4), or one byte
+    c = Q + 128 per column; meta [N, G, 2] = (a, b)
     per group with W = a*c + b."""
     n = packed.shape[0]
     raw = packed.view(np.uint8)
@@ -35,6 +36,13 @@ def unpack(packed, meta, k):
         codes = np.stack([(blocks >> (2 * s)) & 3 for s in range(4)], axis=2)
         codes = codes.reshape(n, -1)                               # [N, Kp]
         code_bits = 2
+    elif raw.shape[1] * 2 == -(-k // 256) * 256:                  # Kp / 2
+        # int4: byte 64h + j of a 128-byte block holds columns 128h + j (low
+        # nibble) and 128h + 64 + j (high nibble).
+        halves = raw.reshape(n, -1, 2, 64)                         # [N, B, 2, 64]
+        codes = np.stack([halves & 15, halves >> 4], axis=3)       # [N, B, 2, 2, 64]
+        codes = codes.reshape(n, -1)                               # [N, Kp]
+        code_bits = 4
     else:
         codes = raw
         code_bits = 8
