@@ -40,6 +40,7 @@ recipes=(
   "pt2 (GPTQ+ITF, calibrated)|--method pt2 --calib-text $model/calibration.txt --calib-seq-len 512"
   "pt2, sequential calibration (6 stages)|--method pt2 --calib-text $model/calibration.txt --calib-seq-len 512 --calib-stages 6 --save-calib $work/seq6.tpar"
   "pt2, sequential, head ternary|$seq --head ternary"
+  "pt2, sequential + 0.5 % outliers|$seq --outliers 0.005"
   "pt2, sequential, mixed int4/int8 within 3.0 bits|$seq --bits-per-weight 3.0"
   "pt2, sequential, mixed int4/int8 within 3.5 bits|$seq --bits-per-weight 3.5"
 )
@@ -71,4 +72,4 @@ for entry in "${recipes[@]}"; do
   tps=$("$work/p" bench 2>/dev/null | sed -nE 's/^decode: [0-9]+ tokens, ([0-9.]+) tokens.*/\1/p')
   printf '| %s | %s | %s | %s | %.2f | %s |\n' "$name" "$bits" "$ppl" "$kl" "$held" "$tps"
 done
-echo "| pt2 + SSR + outliers | not implemented yet (ternarization issue) | | | | |"
+echo "| pt2 + SSR | SSR not implemented yet (ternarization issue) | | | | |"
