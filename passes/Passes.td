@@ -46,9 +46,12 @@ def TernaryTernarizePass : Pass<"ternary-ternarize", "ModuleOp"> {
     ternarized and every other `ternary.linear` is left as it is (sequential
     calibration ternarizes the model stage by stage this way).
 
-    A `ternary.linear` marked `ternary.precision = "int8"` (by
-    `ternary-select-precision`) is kept at int8 per row like those named in
-    `int8-layers`.
+    A `ternary.linear` marked `ternary.precision = "int8"` or `"int4"` (by
+    `ternary-select-precision`) is quantized to int8 per row (like those
+    named in `int8-layers`) or int4 per row or `int4-group` columns; `"f32"`
+    stays as it is. With `method=pt2` and calibration, integer layers go
+    through GPTQ too (symmetric absmax codes, the same error compensation);
+    otherwise they are rounded to nearest.
 
     Weights named in `int8-layers` (archive entry names) get
     `#ternary.int<bits = 8>` per row instead: the classifier and other

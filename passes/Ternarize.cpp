@@ -187,10 +187,21 @@ LogicalResult TernaryTernarizePass::ternarize(LinearOp linear) {
     return linear.emitOpError("cannot be ternarized with pt2: it needs the "
                               "calibration Gram matrix; set calibration=FILE "
                               "(terminator-compile --calib-text)");
-  solvers::Result<solvers::TernaryMatrix> q =
-      intBits ? solvers::symmetricInt({values->data(), n, k}, intBits,
-                                      intBits == 4 ? int64_t(int4Group) : 0)
-              : solve({values->data(), n, k}, *h);
+  // Integer layers: GPTQ with symmetric codes under pt2 (calibrated),
+  // plain rounding otherwise.
+  int64_t intGroup = intBits == 4 ? int64_t(int4Group) : 0;
+  solvers::Result<solvers::TernaryMatrix> q = [&] {
+    solvers::MatrixView view{values->data(), n, k};
+    if (!intBits)
+      return solve(view, *h);
+    if (method != "pt2" || h->isNull())
+      return solvers::symmetricInt(view, intBits, intGroup);
+    solvers::GptqOptions options;
+    options.blockSize = intGroup;
+    options.percdamp = percdamp;
+    options.intBits = intBits;
+    return solvers::gptq(view, *h, options);
+  }();
   if (!q)
     return linear.emitOpError("cannot be ternarized: ") << q.error();
   int64_t groups = q->groupsPerRow();

@@ -261,9 +261,14 @@ Result<TernaryMatrix> gptq(MatrixView w, MatrixView h,
   if (auto error = detail::checkGram(h, w.cols))
     return *error;
 
+  if (options.intBits != 0 && (options.intBits < 2 || options.intBits > 8))
+    return detail::makeError("intBits must be 0 (ternary) or in 2..8, but is ",
+                             options.intBits);
   const int64_t n = w.rows, k = w.cols;
+  const bool integer = options.intBits != 0;
+  const float qmax = integer ? float((1 << (options.intBits - 1)) - 1) : 1.0f;
   TernaryMatrix q =
-      TernaryMatrix::zeros(n, k, options.blockSize, /*withOffsets=*/true);
+      TernaryMatrix::zeros(n, k, options.blockSize, /*withOffsets=*/!integer);
   if (n == 0 || k == 0)
     return q;
   const int64_t groupSize = q.groupSize, groups = q.groupsPerRow();
@@ -322,6 +327,16 @@ Result<TernaryMatrix> gptq(MatrixView w, MatrixView h,
 
   auto fitGroup = [&](const float *block, int64_t ld, int64_t g, int64_t c0,
                       int64_t m) {
+    if (integer) {
+      // Symmetric absmax per row of the group; the codes come below.
+      for (int64_t r = 0; r < n; ++r) {
+        float a = 0.0f;
+        for (int64_t j = 0; j < m; ++j)
+          a = std::max(a, std::fabs(block[r * ld + j]));
+        q.scales[size_t(r * groups + g)] = a / qmax;
+      }
+      return;
+    }
     FitOutput out{q.codes.data() + c0, k, q.scales.data() + g,
                   q.offsets.data() + g, groups};
     fitBlock(block, ld, n, m, options.maxIterations,
@@ -363,8 +378,13 @@ Result<TernaryMatrix> gptq(MatrixView w, MatrixView h,
         float original = wc[size_t(r * k + c)];
         float x = original + float(acc * invDiag[size_t(c)]);
         int64_t g = r * groups + c / groupSize;
+        float scale = q.scales[size_t(g)];
         int8_t t =
-            detail::roundTernary(x - q.offsets[size_t(g)], q.scales[size_t(g)]);
+            integer
+                ? (scale > 0.0f ? int8_t(std::clamp(std::nearbyint(x / scale),
+                                                    -qmax, qmax))
+                                : int8_t(0))
+                : detail::roundTernary(x - q.offsets[size_t(g)], scale);
         q.codes[size_t(r * k + c)] = t;
         delta[size_t(r * k + c)] = original - q.decode(r, c);
       }

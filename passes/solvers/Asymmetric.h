@@ -71,6 +71,10 @@ struct GptqOptions {
   GroupFit fit = GroupFit::Itf;
   /// ITF alternations per group fit.
   int maxIterations = 50;
+  /// 0: the asymmetric ternary quantizer. 4 or 8: symmetric integer codes
+  /// in ±(2^(intBits-1) − 1) with one absmax scale per group and no offset
+  /// (GPTQ for the int4/int8 layers of mixed precision); `fit` is unused.
+  unsigned intBits = 0;
 };
 
 /// GPTQ (Frantar et al. 2022) with the asymmetric ternary quantizer:
@@ -90,6 +94,9 @@ struct GptqOptions {
 /// in the original w, which is the same algorithm, and the total error is
 /// tr(E H Eᵀ) = Σ_j ‖e_j‖². Cost: cols³/3 for the Cholesky (double) and
 /// rows·cols²/2 for the updates.
+///
+/// With `intBits`, the same with symmetric integer codes: each group's scale
+/// is max|w| / qmax of the (compensated) group, the offset 0.
 ///
 /// Fails on bad options, a bad `h`, or an H that is not positive definite
 /// after dampening.
