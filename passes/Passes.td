@@ -205,8 +205,9 @@ def TernarySplitOutliersPass
     W' under its own name, S as `NAME.outlier_rows` (i32 [N + 1]),
     `NAME.outlier_cols` (i32 [nnz]) and `NAME.outlier_values` (f16 [nnz]).
     Real bits: 48 per outlier (16 value + 32 index) and 32 per row, on top
-    of the ternary encoding's. Layers marked `ternary.precision = "f32"`
-    are left alone.
+    of the ternary encoding's. Layers marked with a `ternary.precision`
+    other than "ternary" (int4, int8 or f32, by mixed precision or as
+    terminator-compile's head) are left alone.
 
     #### Input invariant
     - Weights are f32 `ternary.weight`s (inline or `#ternary.param`).
@@ -260,7 +261,9 @@ def TernarySelectPrecisionPass
     Ternary layers are counted at the cost of the `method` the ternarize
     pass will use (itf and pt2 add an offset per row). Layers named in
     `int8-layers` (terminator-compile's output head, by default) are marked
-    "int8" and left out: the budget is over the other linear weights.
+    "int8" and left out: the budget is over the other linear weights; so is
+    a layer that already carries a `ternary.precision` mark (terminator-
+    compile marks the output head so), which keeps it.
 
     #### Input invariant
     - Weights are f32 `ternary.weight`s (inline or `#ternary.param` in the

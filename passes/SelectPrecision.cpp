@@ -42,7 +42,9 @@ struct Layer {
   /// calibration) and real bits of the whole matrix.
   double error[numLevels] = {}, bits[numLevels] = {};
   unsigned level = 0;
-  bool pinned = false; ///< named in int8-layers: int8, outside the budget
+  /// Named in int8-layers (int8) or already marked (e.g. terminator-compile's
+  /// head): kept at `level`, outside the budget.
+  bool pinned = false;
 };
 
 struct TernarySelectPrecisionPass
@@ -113,7 +115,17 @@ struct TernarySelectPrecisionPass
         llvm::raw_string_ostream(key) << "op:" << op.getOperation();
       Layer &l = layers[key];
       l.ops.push_back(op);
-      l.pinned = param && llvm::is_contained(int8Layers, param.getKey().str());
+      if (param && llvm::is_contained(int8Layers, param.getKey().str())) {
+        l.pinned = true;
+        l.level = 2; // int8
+      } else if (auto mark = op->getAttrOfType<StringAttr>(
+                     TernaryDialect::getPrecisionAttrName())) {
+        auto *it = llvm::find(levelNames, mark.getValue());
+        if (it != std::end(levelNames)) {
+          l.pinned = true;
+          l.level = unsigned(it - std::begin(levelNames));
+        }
+      }
       l.rows = op.getWeight().getType().getDimSize(0);
       l.cols = op.getWeight().getType().getDimSize(1);
     });
@@ -132,10 +144,8 @@ struct TernarySelectPrecisionPass
     }
     double total = 0, bits = 0;
     for (auto &[key, l] : layers) {
-      if (l.pinned) {
-        l.level = 2; // int8
+      if (l.pinned)
         continue;
-      }
       LinearOp op = l.ops.front();
       FailureOr<SmallVector<float>> w = readLinearWeight(op, input, inputPath);
       if (failed(w))

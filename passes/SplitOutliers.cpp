@@ -185,10 +185,11 @@ void TernarySplitOutliersPass::runOnOperation() {
       return;
     if (param && excluded.contains(param.getKey()))
       return;
-    // Layers kept in f32 by mixed precision need no outliers.
+    // Outliers are for ternary layers: those that mixed precision (or the
+    // head's precision) keeps at int4, int8 or f32 are left alone.
     if (auto p = op->getAttrOfType<StringAttr>(
             TernaryDialect::getPrecisionAttrName());
-        p && p.getValue() == "f32")
+        p && p.getValue() != "ternary")
       return;
     linears.push_back(op);
     usesArchive |= bool(param);

@@ -33,7 +33,7 @@ func.func @linear(%x: tensor<1x4xf32>) -> tensor<1x2xf32> {
 
 // -----
 
-// A layer kept in f32 by mixed precision is left alone.
+// A layer kept in f32 (or int4, int8) by mixed precision is left alone.
 // CHECK-LABEL: func.func @kept_f32
 // CHECK-NOT: sparse_residual
 // CHECK: ternary.linear

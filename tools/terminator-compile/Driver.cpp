@@ -461,13 +461,14 @@ std::string describeWeights(ModuleOp module, const CompileOptions &options,
     }
   });
   double mean = weights ? bits / weights : 0;
-  // The head at int8 is counted apart, as the ternarization issue's bits
-  // budgets do (embeddings and head at 8 bits or more).
+  // The int8 (or int4) head is counted apart, as the ternarization issue's
+  // bits budgets do (embeddings and head at 8 bits or more).
   std::string head;
   if (headWeights > 0)
-    head = llvm::formatv(", head {0} int8 ({1:F3} bits per linear weight "
+    head = llvm::formatv(", head {0} {1} ({2:F3} bits per linear weight "
                          "with it)",
-                         headKey, (bits + headBits) / (weights + headWeights))
+                         headKey, options.head,
+                         (bits + headBits) / (weights + headWeights))
                .str();
   if (!options.ternarize)
     return llvm::formatv("f32 (not ternarized), {0:F3} bits per linear weight",
@@ -479,10 +480,8 @@ std::string describeWeights(ModuleOp module, const CompileOptions &options,
     recipe += llvm::formatv(" block {0}", options.blockSize).str();
   if (options.method == "pt2" && options.groupFit != "itf")
     recipe += " " + options.groupFit;
-  size_t int8Count = options.int8Layers.size() -
-                     llvm::count(options.int8Layers, headKey.str());
-  if (int8Count)
-    recipe += llvm::formatv(" + {0} int8 layer(s)", int8Count);
+  if (!options.int8Layers.empty())
+    recipe += llvm::formatv(" + {0} int8 layer(s)", options.int8Layers.size());
   if (options.outliers > 0)
     recipe += llvm::formatv(" + {0}% outliers", 100 * options.outliers);
   if (options.bitsPerWeight > 0)
@@ -1275,15 +1274,24 @@ int mlir::terminator::compileModel(const CompileOptions &options) {
   if (failed(module))
     return progress.fail(), 1;
 
-  // The output head stays int8 unless --head ternary.
-  CompileOptions final = options;
+  // The output head keeps --head's precision (int8 by default), marked
+  // like mixed precision marks a layer, so that ternarization obeys it and
+  // select-precision leaves it out of the budget.
+  const CompileOptions &final = options;
   std::string headKey;
-  if (options.ternarize && options.head == "int8") {
+  if (options.ternarize && options.head != "ternary") {
     auto logits = llvm::find_if(
         iface->outputs, [](const Port &p) { return p.role == TRT_ARG_LOGITS; });
     headKey = findHeadKey(**module, unsigned(logits - iface->outputs.begin()));
-    if (!headKey.empty() && !llvm::is_contained(final.int8Layers, headKey))
-      final.int8Layers.push_back(headKey);
+    if (llvm::is_contained(options.int8Layers, headKey))
+      headKey.clear(); // --int8-layers names it: an int8 layer like the others
+    (*module)->walk([&](ternary::LinearOp op) {
+      auto w = op.getWeight().getDefiningOp<ternary::WeightOp>();
+      auto p = w ? dyn_cast<ternary::ParamAttr>(w.getValue()) : nullptr;
+      if (!headKey.empty() && p && p.getKey() == headKey)
+        op->setAttr(ternary::TernaryDialect::getPrecisionAttrName(),
+                    StringAttr::get(&context, options.head));
+    });
   }
   if (options.ternarize) {
     progress.stage("ternarizing (" + options.method + ")");

@@ -46,7 +46,7 @@ struct CompileOptions {
   /// bits) or f32.
   std::string scaleType = "f16";
   /// Precision of the output head (the linear layer whose result is the
-  /// logits): int8 (default) or ternary, like the other layers.
+  /// logits): int8 (default), int4, or ternary like the other layers.
   std::string head = "int8";
   /// Fraction of each matrix's weights kept as a sparse f16 residual
   /// (ternary-split-outliers; 0: none).

@@ -100,7 +100,8 @@ static cl::opt<std::string>
     head("head",
          cl::desc("Precision of the output head (the linear layer whose "
                   "result is the logits, found in the graph): int8 (default; "
-                  "counted apart from the bits per linear weight) or ternary"),
+                  "counted apart from the bits per linear weight), int4 "
+                  "(likewise; per row, or --int4-group) or ternary"),
          cl::init("int8"), cl::cat(category));
 static cl::opt<double> outliers(
     "outliers",
@@ -231,9 +232,9 @@ int main(int argc, char **argv) {
               "[0, 1), e.g. 0.005\n";
     return 2;
   }
-  if (head != "int8" && head != "ternary") {
-    errs() << "terminator-compile: error: --head expects int8 or ternary, "
-              "got '"
+  if (head != "int8" && head != "int4" && head != "ternary") {
+    errs() << "terminator-compile: error: --head expects int8, int4 or "
+              "ternary, got '"
            << head << "'\n";
     return 2;
   }
