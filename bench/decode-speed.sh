@@ -9,6 +9,7 @@
 #
 #   bench/decode-speed.sh [stories260K | llama-110m | llama-1b]
 #   RECIPES=ternary bench/decode-speed.sh llama-1b   # skip the f32 program
+#   TERNARY_FLAGS="--head int4" RECIPES=ternary bench/decode-speed.sh llama-1b
 #
 # llama-110m / llama-1b are random-weight models of real shapes made by
 # tools/convert/random_model.py (1b: TinyLlama-1.1B's shapes, 4.4 GB of f32
@@ -56,7 +57,8 @@ weight_bytes() { # archive -> bytes of the entries a decode step reads
 echo "| program | weight bytes / token | threads | decode tokens/s | implied GB/s | fraction of bandwidth |"
 echo "|---|---|---|---|---|---|"
 for recipe in ${RECIPES:-f32 ternary}; do
-  extra=()
+  # TERNARY_FLAGS: extra terminator-compile flags of the ternary program.
+  read -r -a extra <<< "${TERNARY_FLAGS:-}"
   [ "$recipe" = f32 ] && extra=(--no-ternarize)
   "$build/bin/terminator-compile" "$onnx" -o "$work/$recipe" "${flags[@]}" "${extra[@]}" \
     --prefill-lengths 16 2>"$work/compile.log" || { cat "$work/compile.log" >&2; exit 1; }
