@@ -95,12 +95,8 @@ struct TernarySelectPrecisionPass
         return signalPassFailure();
       }
     }
-    if (!calibration.empty() && trt_archive_open(calibration.c_str(), 0, &stats,
-                                                 err, sizeof(err)) != TRT_OK) {
-      module.emitError("ternary-select-precision: calibration statistics: ")
-          << err;
+    if (failed(openStatistics(module, calibration, getArgument(), stats)))
       return signalPassFailure();
-    }
 
     // One entry per weight: an archive entry used by several functions
     // (specializations of one model) once; an inline weight once per op.

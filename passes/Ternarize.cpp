@@ -383,17 +383,13 @@ void TernaryTernarizePass::runOnOperation() {
     usesArchive |= bool(param);
   });
 
-  char err[TRT_ERROR_MESSAGE_SIZE];
   llvm::scope_exit cleanup([&] {
     trt_writer_destroy(writer);
     trt_archive_close(input);
     trt_archive_close(stats);
   });
-  if (!calibration.empty() && trt_archive_open(calibration.c_str(), 0, &stats,
-                                               err, sizeof(err)) != TRT_OK) {
-    module.emitError("ternary-ternarize: calibration statistics: ") << err;
+  if (failed(openStatistics(module, calibration, getArgument(), stats)))
     return signalPassFailure();
-  }
   if (usesArchive &&
       failed(openArchives(module, outputArchive, "ternary-ternarize",
                           "ternarized weights", input, writer, inputPath)))

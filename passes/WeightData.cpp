@@ -16,6 +16,18 @@ using namespace mlir;
 using namespace mlir::ternary;
 namespace solvers = ::terminator::solvers;
 
+LogicalResult mlir::ternary::openStatistics(ModuleOp module, StringRef path,
+                                            StringRef pass,
+                                            trt_archive *&stats) {
+  if (path.empty())
+    return success();
+  char err[TRT_ERROR_MESSAGE_SIZE];
+  if (trt_archive_open(path.str().c_str(), 0, &stats, err, sizeof(err)) !=
+      TRT_OK)
+    return module.emitError() << pass << ": calibration statistics: " << err;
+  return success();
+}
+
 std::vector<uint16_t> mlir::ternary::roundToF16(MutableArrayRef<float> values) {
   std::vector<uint16_t> bits;
   bits.reserve(values.size());

@@ -49,6 +49,11 @@ Value makeWeightValue(OpBuilder &b, Location loc, RankedTensorType type,
                       trt_writer *writer, StringRef archivePath,
                       StringRef pass);
 
+/// Opens the calibration statistics at `path` into `stats` (left null when
+/// `path` is empty); errors name `pass` and are emitted on `module`.
+LogicalResult openStatistics(ModuleOp module, StringRef path, StringRef pass,
+                             trt_archive *&stats);
+
 /// Rounds `values` to the nearest f16 (ties to even) in place and returns
 /// their f16 bit patterns: scales and offsets stored as f16.
 std::vector<uint16_t> roundToF16(MutableArrayRef<float> values);
