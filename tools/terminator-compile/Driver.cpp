@@ -1277,7 +1277,6 @@ int mlir::terminator::compileModel(const CompileOptions &options) {
   // The output head keeps --head's precision (int8 by default), marked
   // like mixed precision marks a layer, so that ternarization obeys it and
   // select-precision leaves it out of the budget.
-  const CompileOptions &final = options;
   std::string headKey;
   if (options.ternarize && options.head != "ternary") {
     auto logits = llvm::find_if(
@@ -1295,12 +1294,12 @@ int mlir::terminator::compileModel(const CompileOptions &options) {
   }
   if (options.ternarize) {
     progress.stage("ternarizing (" + options.method + ")");
-    if (failed(ternarize(**module, final, tmp + "/ternary.tpar", stats)))
+    if (failed(ternarize(**module, options, tmp + "/ternary.tpar", stats)))
       return progress.fail(), 1;
   } else {
     progress.stage("keeping f32 weights (--no-ternarize)");
   }
-  std::string weights = describeWeights(**module, final, headKey);
+  std::string weights = describeWeights(**module, options, headKey);
   if (!stats.empty() && options.ternarize)
     weights += ", calibrated";
 
