@@ -358,7 +358,7 @@ int kernels() {
               "without prefetch, best of 3): %.1f GB/s with 1 thread, %.1f "
               "GB/s with 2\n",
               poolBytes >> 20, bw[1], bw[2]);
-  std::printf("%-12s %-11s %4s %3s %9s %7s %9s %7s %8s\n", "isa", "N x K", "M",
+  std::printf("%-12s %-16s %4s %3s %9s %7s %9s %7s %8s\n", "isa", "N x K", "M",
               "thr", "hot GB/s", "ratio", "cold GB/s", "ratio", "GOPS");
   // Summary: per ISA, mean over the three shapes.
   struct Sum {
@@ -392,21 +392,30 @@ int kernels() {
       if (gemv)
         cold = timeKernel(*kern, p, pool, copyBytes, copies, int(copies), 3);
       char shape[32];
-      std::snprintf(shape, sizeof(shape), "%lldx%lld", (long long)p.n,
-                    (long long)p.k);
+      std::snprintf(shape, sizeof(shape), "%lldx%lld%s", (long long)p.n,
+                    (long long)p.k,
+                    p.bits == 4   ? " int4"
+                    : p.bits == 8 ? " int8"
+                                  : "");
+      // The summary is of the ternary kernels; int4/int8 rows stand apart.
+      bool ternary = p.bits == 2;
       if (gemv) {
-        std::printf("%-12s %-11s %4lld %3d %9.1f %7.2f %9.1f %7.2f %8.1f\n",
+        std::printf("%-12s %-16s %4lld %3d %9.1f %7.2f %9.1f %7.2f %8.1f\n",
                     kern->isa, shape, (long long)p.m, threads, hot.gbps,
                     hot.gbps / bw[threads], cold.gbps, cold.gbps / bw[threads],
                     hot.gops);
-        it->second.cold[threads] += cold.gbps / bw[threads];
-        it->second.count[threads]++;
+        if (ternary) {
+          it->second.cold[threads] += cold.gbps / bw[threads];
+          it->second.count[threads]++;
+        }
       } else {
-        std::printf("%-12s %-11s %4lld %3d %9s %7s %9s %7s %8.1f\n", kern->isa,
+        std::printf("%-12s %-16s %4lld %3d %9s %7s %9s %7s %8.1f\n", kern->isa,
                     shape, (long long)p.m, threads, "-", "-", "-", "-",
                     hot.gops);
-        it->second.gops[threads] += hot.gops / threads;
-        it->second.gemmCount[threads]++;
+        if (ternary) {
+          it->second.gops[threads] += hot.gops / threads;
+          it->second.gemmCount[threads]++;
+        }
       }
       std::fflush(stdout);
     }

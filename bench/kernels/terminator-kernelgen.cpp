@@ -77,13 +77,17 @@ std::vector<Shape> checkShapes() {
   return out;
 }
 
-/// TinyLlama-1.1B's projections: decode (M = 1) and a prefill block.
+/// TinyLlama-1.1B's projections: decode (M = 1) and a prefill block; and
+/// the int4 and int8 GEMV of mixed precision (and the head) on one of them,
+/// which terminator-bench reports apart from its ternary summary.
 std::vector<Shape> benchShapes() {
   std::vector<Shape> out;
   for (int64_t m : {1, 64})
     for (auto [n, k] :
          {std::pair<int64_t, int64_t>{2048, 2048}, {5632, 2048}, {2048, 5632}})
       out.push_back({m, n, k, 0, "bench"});
+  out.push_back({1, 2048, 2048, 0, "bench", 4});
+  out.push_back({1, 2048, 2048, 0, "bench", 8});
   return out;
 }
 
