@@ -17,7 +17,8 @@
 #
 #   bench/results-table.sh [TEXT]   (default: examples/wikitext-2/wiki.test.raw)
 #   ONLY=sequential bench/results-table.sh   (only the recipes so named; the
-#   later sequential ones reuse the first one's calibration, so keep it)
+#   later sequential ones reuse the first one's calibration, so keep it:
+#   ONLY="block 64" runs the four block-64 rows, the first calibrating)
 #
 #===------------------------------------------------------------------------===#
 set -euo pipefail
@@ -32,6 +33,9 @@ trap 'rm -rf "$work"' EXIT
 # The sequential recipes share one calibration (6 stages): the head and the
 # mixed-precision choice do not change what the stages observe.
 seq="--method pt2 --calib $work/seq6.tpar"
+# The block-64 recipes calibrate on their own (the stages then observe
+# earlier layers ternarized per block, SSR-reordered), and share that.
+seq64="--method pt2 --calib $work/seq6-b64.tpar --block-size 64"
 recipes=(
   "f32|--no-ternarize"
   "absmean (per row)|--method absmean"
@@ -43,6 +47,10 @@ recipes=(
   "pt2, sequential + 0.5 % outliers|$seq --outliers 0.005"
   "pt2, sequential, mixed int4/int8 within 3.0 bits|$seq --bits-per-weight 3.0"
   "pt2, sequential, mixed int4/int8 within 3.5 bits|$seq --bits-per-weight 3.5"
+  "pt2, sequential, block 64 + SSR|--method pt2 --calib-text $model/calibration.txt --calib-seq-len 512 --calib-stages 6 --block-size 64 --save-calib $work/seq6-b64.tpar"
+  "pt2, sequential, block 64 without SSR|$seq64 --no-ssr"
+  "pt2, sequential, block 64 + SSR + 0.5 % outliers|$seq64 --outliers 0.005"
+  "pt2, sequential, block 64 + SSR, mixed int4/int8 within 3.0 bits|$seq64 --bits-per-weight 3.0"
 )
 echo "| recipe | real bits / linear weight | WikiText-2 ppl | KL to f32 (nats/token) | held-out stories ppl | decode tokens/s |"
 echo "|---|---|---|---|---|---|"
@@ -72,4 +80,3 @@ for entry in "${recipes[@]}"; do
   tps=$("$work/p" bench 2>/dev/null | sed -nE 's/^decode: [0-9]+ tokens, ([0-9.]+) tokens.*/\1/p')
   printf '| %s | %s | %s | %s | %.2f | %s |\n' "$name" "$bits" "$ppl" "$kl" "$held" "$tps"
 done
-echo "| pt2 + SSR | SSR not implemented yet (ternarization issue) | | | | |"

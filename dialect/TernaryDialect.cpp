@@ -11,6 +11,7 @@
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/Interfaces/FunctionInterfaces.h"
+#include "llvm/ADT/SmallBitVector.h"
 
 using namespace mlir;
 using namespace mlir::ternary;
@@ -45,6 +46,37 @@ LogicalResult TernaryDialect::verifyOperationAttribute(Operation *op,
              << getPrecisionAttrName()
              << "' must be \"ternary\", \"int4\", \"int8\" or \"f32\" on "
                 "a ternary.linear";
+    return success();
+  }
+  if (attr.getName() == getInputPermutationAttrName()) {
+    auto perm = dyn_cast<DenseI64ArrayAttr>(attr.getValue());
+    auto linear = dyn_cast<LinearOp>(op);
+    if (!linear || !perm)
+      return op->emitError("'")
+             << getInputPermutationAttrName()
+             << "' must be an array<i64> on a ternary.linear";
+    int64_t k = linear.getWeight().getType().getDimSize(1);
+    if (int64_t(perm.size()) != k)
+      return op->emitError("'")
+             << getInputPermutationAttrName() << "' has " << perm.size()
+             << " indices for a weight of " << k << " columns";
+    llvm::SmallBitVector seen(k);
+    for (int64_t p : perm.asArrayRef())
+      if (p < 0 || p >= k || seen.test(p))
+        return op->emitError("'")
+               << getInputPermutationAttrName()
+               << "' must hold every column index in [0, " << k << ") once";
+      else
+        seen.set(p);
+    return success();
+  }
+  if (attr.getName() == getRecordsAttrName()) {
+    auto names = dyn_cast<ArrayAttr>(attr.getValue());
+    if (!isa<ModuleOp>(op) || !names ||
+        !llvm::all_of(names, [](Attribute a) { return isa<StringAttr>(a); }))
+      return op->emitError("'")
+             << getRecordsAttrName()
+             << "' must be an array of archive entry names on a builtin.module";
     return success();
   }
   if (attr.getName() == getTargetAttrName()) {

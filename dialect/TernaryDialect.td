@@ -50,6 +50,22 @@ def Ternary_Dialect : Dialect {
       return ::llvm::StringLiteral("ternary.precision");
     }
 
+    /// Name of the attribute `ternary-ssr-reorder` puts on a
+    /// `ternary.linear` whose weight columns it permuted: the permutation
+    /// (column i holds original column perm[i]). Passes that read the
+    /// layer's calibration statistics, which stay in the original column
+    /// order, permute them through it.
+    static constexpr ::llvm::StringLiteral getInputPermutationAttrName() {
+      return ::llvm::StringLiteral("ternary.input_permutation");
+    }
+
+    /// Name of the module attribute listing archive entries that no op
+    /// reads but that describe the weights for tools (the SSR permutations
+    /// `KEY.input_permutation`); passes that rewrite the archive keep them.
+    static constexpr ::llvm::StringLiteral getRecordsAttrName() {
+      return ::llvm::StringLiteral("ternary.records");
+    }
+
     /// Name of the module attribute describing the compilation target:
     /// {triple, cpu, features} strings (lowering/Target.h).
     static constexpr ::llvm::StringLiteral getTargetAttrName() {

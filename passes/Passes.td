@@ -185,6 +185,73 @@ def TernaryInlineParamsPass : Pass<"ternary-inline-params", "ModuleOp"> {
   ];
 }
 
+def TernarySsrReorderPass : Pass<"ternary-ssr-reorder", "::mlir::ModuleOp"> {
+  let summary = "Reorder each layer's input columns so that similar columns share a block (SSR)";
+  let description = [{
+    PT²-LLM's structural-similarity reordering. For every f32
+    `ternary.linear` with more than `block-size` input columns, the columns
+    of its weight are clustered greedily into blocks of `block-size`
+    (`passes/solvers/Reorder.h`: each block starts from the remaining
+    column of largest norm and takes the columns whose magnitude profiles
+    |W[:, j]| are most similar to it, cosine times scale agreement), so that
+    the per-block (α, μ) of `ternary-ternarize` with the same `block-size`
+    fits columns alike, and outlier columns share their blocks. The layer
+    then reads its input through the matching activation permutation:
+
+    ```mlir
+    %p = ternary.permute %x [2, 0, 3, 1] : tensor<1x4xf32>
+    %y = ternary.linear %p, %w_perm {ternary.input_permutation = array<i64: 2, 0, 3, 1>} ...
+    ```
+
+    `ternary.input_permutation` records the permutation on the layer:
+    passes that read its calibration statistics (kept in the model's
+    original column order) permute them through it.
+
+    With `fold` (the default) the permutation is folded into the ops that
+    produce the activation where that is exact: through elementwise
+    `linalg.generic`s (operands indexed by the identity, or independent of
+    the feature dimension) into bias-free `ternary.linear`s with archive
+    weights, whose rows (output features) are then permuted instead. In a
+    Llama MLP, the down projection's permutation becomes a row permutation
+    of the gate and up projections and costs nothing at run time. A fold is
+    made only when every use of the permuted values, and every use of each
+    producer's weight in the module, goes the same way; otherwise the
+    `ternary.permute` stays (a gather of K floats per token).
+
+    Layers marked with a `ternary.precision` other than "ternary" are left
+    alone. Archive weights are written to `output-archive` under their own
+    names (columns, and rows where folded, permuted). For each permutation
+    left in the IR an entry `NAME.input_permutation` (i64 [K]) records it
+    for tools that decode the archive (`tools/convert/ternarized_onnx.py`);
+    the module attribute `ternary.records` lists those entries so that later
+    passes keep them.
+
+    #### Input invariant
+    - Weights are f32 `ternary.weight`s (inline or `#ternary.param`).
+
+    #### Output IR
+    - Reordered layers read a `ternary.permute` of their input (or, folded,
+      the permuted output of their producers) and carry
+      `ternary.input_permutation`.
+  }];
+  let options = [
+    Option<"blockSize", "block-size", "int64_t", /*default=*/"128",
+           "Columns per block, as ternary-ternarize's block-size; layers of "
+           "at most this many columns are left alone">,
+    Option<"fold", "fold", "bool", /*default=*/"true",
+           "Fold the activation permutation into its producers where exact">,
+    ListOption<"onlyLayers", "layers", "std::string",
+               "Archive entry names of the only weights to reorder (all when "
+               "empty)">,
+    ListOption<"excludeLayers", "exclude-layers", "std::string",
+               "Archive entry names of weights to leave alone">,
+    Option<"outputArchive", "output-archive", "std::string",
+           /*default=*/"\"\"",
+           "Archive to write when the weights come from an archive">,
+  ];
+  let dependentDialects = ["::mlir::ternary::TernaryDialect"];
+}
+
 def TernarySplitOutliersPass
     : Pass<"ternary-split-outliers", "::mlir::ModuleOp"> {
   let summary = "Keep each layer's most salient weights as a sparse f16 residual";
@@ -259,7 +326,9 @@ def TernarySelectPrecisionPass
     unquantized at 32 bits and zero error, and is only used when listed).
 
     Ternary layers are counted at the cost of the `method` the ternarize
-    pass will use (itf and pt2 add an offset per row). Layers named in
+    pass will use (itf and pt2 add an offset per row or per `block-size`
+    columns). SSR permutations that `ternary-ssr-reorder` leaves before a
+    layer (16 bits per column) are not in the budget. Layers named in
     `int8-layers` (terminator-compile's output head, by default) are marked
     "int8" and left out: the budget is over the other linear weights; so is
     a layer that already carries a `ternary.precision` mark (terminator-
@@ -285,6 +354,9 @@ def TernarySelectPrecisionPass
                "(default int4 and int8)">,
     Option<"int4Group", "int4-group", "int64_t", /*default=*/"0",
            "Columns per int4 scale (0: one scale per row)">,
+    Option<"blockSize", "block-size", "int64_t", /*default=*/"0",
+           "Columns per scale group of ternary layers, as ternary-ternarize's "
+           "block-size (0: one per row)">,
     Option<"scaleTypeName", "scale-type", "std::string", /*default=*/"\"f32\"",
            "Element type of the scales ternary-ternarize will write: f32 or "
            "f16 (counted in each level's bits)">,

@@ -73,6 +73,12 @@ struct TernarizePipelineOptions
       llvm::cl::desc("Fraction of each matrix's weights kept as a sparse f16 "
                      "residual (ternary-split-outliers; 0: none)"),
       llvm::cl::init(0.0)};
+  Option<bool> ssr{
+      *this, "ssr",
+      llvm::cl::desc("Reorder input columns by similarity before "
+                     "ternarizing (ternary-ssr-reorder, with block-size; "
+                     "nothing to do when block-size is 0)"),
+      llvm::cl::init(true)};
   Option<std::string> scaleType{
       *this, "scale-type",
       llvm::cl::desc("Element type of the scales and offsets: f32 or f16"),
@@ -131,12 +137,23 @@ void mlir::terminator::registerPipelines() {
           select.precisions.assign(options.precisions.begin(),
                                    options.precisions.end());
           select.int4Group = options.int4Group;
+          select.blockSize = options.blockSize;
           select.scaleTypeName = options.scaleType;
           select.int8Layers.assign(options.int8Layers.begin(),
                                    options.int8Layers.end());
           select.method = options.method;
           select.calibration = options.calibration;
           pm.addPass(ternary::createTernarySelectPrecisionPass(select));
+        }
+        if (options.ssr && options.blockSize > 0) {
+          ternary::TernarySsrReorderPassOptions reorder;
+          reorder.blockSize = options.blockSize;
+          reorder.onlyLayers.assign(options.layers.begin(),
+                                    options.layers.end());
+          reorder.excludeLayers.assign(options.int8Layers.begin(),
+                                       options.int8Layers.end());
+          reorder.outputArchive = options.outputArchive;
+          pm.addPass(ternary::createTernarySsrReorderPass(reorder));
         }
         if (options.outliers > 0) {
           ternary::TernarySplitOutliersPassOptions split;

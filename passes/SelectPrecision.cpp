@@ -65,6 +65,11 @@ struct TernarySelectPrecisionPass
                        "(0: one scale per row)");
       return signalPassFailure();
     }
+    if (blockSize < 0) {
+      module.emitError("ternary-select-precision: block-size must be >= 0 "
+                       "(0: one scale per row)");
+      return signalPassFailure();
+    }
     if (!(bitsPerWeight > 0)) {
       module.emitError("ternary-select-precision: set bits-per-weight to "
                        "the budget (real bits per linear weight, e.g. 3.0)");
@@ -125,7 +130,8 @@ struct TernarySelectPrecisionPass
       l.rows = op.getWeight().getType().getDimSize(0);
       l.cols = op.getWeight().getType().getDimSize(1);
     });
-    auto ternaryEnc = TernaryEncodingAttr::get(ctx, 0, offsets, scaleType);
+    auto ternaryEnc =
+        TernaryEncodingAttr::get(ctx, blockSize, offsets, scaleType);
     // Levels this pass may choose: ternary always, then the allowed ones.
     bool allowed[numLevels] = {true, precisions.empty(), precisions.empty(),
                                false};
@@ -148,8 +154,10 @@ struct TernarySelectPrecisionPass
         return signalPassFailure();
       auto weight = op.getWeight().getDefiningOp<WeightOp>();
       auto param = weight ? dyn_cast<ParamAttr>(weight.getValue()) : nullptr;
+      std::vector<float> hessianStorage;
       FailureOr<solvers::MatrixView> h =
-          readHessian(op, stats, param ? param.getKey() : StringRef(), l.cols);
+          readHessian(op, stats, param ? param.getKey() : StringRef(), l.cols,
+                      hessianStorage);
       if (failed(h))
         return signalPassFailure();
       solvers::MatrixView view{w->data(), l.rows, l.cols};

@@ -89,8 +89,9 @@ LogicalResult TernarySplitOutliersPass::split(LinearOp linear) {
   FailureOr<SmallVector<float>> w = readLinearWeight(linear, input, inputPath);
   if (failed(w))
     return failure();
-  FailureOr<::terminator::solvers::MatrixView> h =
-      readHessian(linear, stats, param ? param.getKey() : StringRef(), k);
+  std::vector<float> hessianStorage;
+  FailureOr<::terminator::solvers::MatrixView> h = readHessian(
+      linear, stats, param ? param.getKey() : StringRef(), k, hessianStorage);
   if (failed(h))
     return failure();
 

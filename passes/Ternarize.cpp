@@ -179,8 +179,9 @@ LogicalResult TernaryTernarizePass::ternarize(LinearOp linear) {
   else if (precision && precision.getValue() != "ternary")
     return linear.emitOpError("unknown ternary.precision '")
            << precision.getValue() << "' (ternary, int4, int8 or f32)";
-  FailureOr<solvers::MatrixView> h =
-      readHessian(linear, stats, param ? param.getKey() : StringRef(), k);
+  std::vector<float> hessianStorage;
+  FailureOr<solvers::MatrixView> h = readHessian(
+      linear, stats, param ? param.getKey() : StringRef(), k, hessianStorage);
   if (failed(h))
     return failure();
   if (method == "pt2" && !intBits && h->isNull())

@@ -5,6 +5,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "passes/WeightData.h"
+#include "passes/solvers/Reorder.h"
 
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinAttributes.h"
@@ -102,10 +103,9 @@ mlir::ternary::readLinearWeight(LinearOp linear, trt_archive *input,
          << value;
 }
 
-FailureOr<solvers::MatrixView> mlir::ternary::readHessian(Operation *linear,
-                                                          trt_archive *stats,
-                                                          StringRef key,
-                                                          int64_t cols) {
+FailureOr<solvers::MatrixView>
+mlir::ternary::readHessian(Operation *linear, trt_archive *stats, StringRef key,
+                           int64_t cols, std::vector<float> &storage) {
   if (!stats)
     return solvers::MatrixView{};
   char err[TRT_ERROR_MESSAGE_SIZE];
@@ -119,8 +119,15 @@ FailureOr<solvers::MatrixView> mlir::ternary::readHessian(Operation *linear,
     return linear->emitOpError("calibration entry '")
            << name << "' is not f32 [" << cols << ", " << cols
            << "]; the statistics were made for another model";
-  return solvers::MatrixView{static_cast<const float *>(entry->data), cols,
-                             cols};
+  solvers::MatrixView h{static_cast<const float *>(entry->data), cols, cols};
+  auto perm = linear->getAttrOfType<DenseI64ArrayAttr>(
+      TernaryDialect::getInputPermutationAttrName());
+  if (!perm)
+    return h;
+  storage =
+      solvers::permuteGram(h, std::vector<int64_t>(perm.asArrayRef().begin(),
+                                                   perm.asArrayRef().end()));
+  return solvers::MatrixView{storage.data(), cols, cols};
 }
 
 FailureOr<ArrayRef<char>> mlir::ternary::readWeightBytes(
@@ -205,6 +212,20 @@ LogicalResult mlir::ternary::finishArchive(ModuleOp module, trt_archive *input,
   if (rewritten)
     for (const auto &key : *rewritten)
       written.insert(key.getKey());
+  if (auto records = module->getAttrOfType<ArrayAttr>(
+          TernaryDialect::getRecordsAttrName()))
+    for (auto name : records.getAsValueRange<StringAttr>()) {
+      const trt_entry *entry = nullptr;
+      if (!written.insert(name).second ||
+          trt_archive_find(input, name.str().c_str(), &entry, err,
+                           sizeof(err)) == TRT_ERR_NOT_FOUND)
+        continue; // written by the pass
+      if (!entry || trt_writer_add(writer, entry->name, entry->dtype,
+                                   entry->rank, entry->dims, entry->data,
+                                   entry->nbytes, err, sizeof(err)) != TRT_OK)
+        return module.emitError()
+               << pass << ": cannot copy archive entry: " << err;
+    }
   WalkResult copied = module.walk([&](WeightOp op) {
     auto param = dyn_cast<ParamAttr>(op.getValue());
     if (!param || !written.insert(param.getKey()).second)

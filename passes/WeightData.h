@@ -26,10 +26,13 @@ FailureOr<SmallVector<float>>
 readLinearWeight(LinearOp linear, trt_archive *archive, StringRef archivePath);
 
 /// The Gram matrix `KEY.hessian` [cols, cols] of the statistics archive
-/// `stats`, viewed in place; a null view when `stats` is null. Errors (a
-/// missing entry, a wrong shape) are emitted on `op`.
+/// `stats`, viewed in place; a null view when `stats` is null. Statistics
+/// are in the model's original column order: when `op` carries
+/// `ternary.input_permutation` (SSR), the view is of a permuted copy held in
+/// `storage`. Errors (a missing entry, a wrong shape) are emitted on `op`.
 FailureOr<::terminator::solvers::MatrixView>
-readHessian(Operation *op, trt_archive *stats, StringRef key, int64_t cols);
+readHessian(Operation *op, trt_archive *stats, StringRef key, int64_t cols,
+            std::vector<float> &storage);
 
 /// The bytes of `weight`'s value: the archive entry of a `#ternary.param`
 /// in `archive` (opened from `archivePath`; its dtype must be `dtype`), or
@@ -69,10 +72,11 @@ LogicalResult openArchives(ModuleOp module, StringRef outputPath,
                            StringRef pass, StringRef what, trt_archive *&input,
                            trt_writer *&writer, std::string &inputPath);
 
-/// Copies every entry of `input` that `module` still refers to and that
-/// `writer` lacks, finishes `writer` and points the module's
-/// `ternary.archive` at `outputPath`. Entries of `input` that the pass wrote
-/// anew under the same name are listed in `rewritten`.
+/// Copies every entry of `input` that `module` still refers to (as a
+/// weight, or in its `ternary.records`) and that `writer` lacks, finishes
+/// `writer` and points the module's `ternary.archive` at `outputPath`. Entries
+/// of `input` that the pass wrote anew under the same name are listed in
+/// `rewritten`.
 LogicalResult finishArchive(ModuleOp module, trt_archive *input,
                             trt_writer *writer, StringRef outputPath,
                             StringRef pass,

@@ -190,10 +190,21 @@ struct PermuteToLinalg : OpConversionPattern<PermuteOp> {
     RankedTensorType type = op.getType();
     int64_t rank = type.getRank();
     ArrayRef<int64_t> perm = op.getPermutation();
-    auto permType =
-        RankedTensorType::get({int64_t(perm.size())}, rewriter.getI64Type());
-    Value permConst = arith::ConstantOp::create(
-        rewriter, loc, DenseElementsAttr::get(permType, perm));
+    // 16-bit indices where they fit (the program's constant data).
+    Value permConst;
+    if (perm.size() <= 32768) {
+      SmallVector<int16_t> narrow(perm.begin(), perm.end());
+      auto permType =
+          RankedTensorType::get({int64_t(perm.size())}, rewriter.getI16Type());
+      permConst = arith::ConstantOp::create(
+          rewriter, loc, DenseElementsAttr::get(permType, ArrayRef(narrow)));
+    } else {
+      SmallVector<int32_t> wide(perm.begin(), perm.end());
+      auto permType =
+          RankedTensorType::get({int64_t(perm.size())}, rewriter.getI32Type());
+      permConst = arith::ConstantOp::create(
+          rewriter, loc, DenseElementsAttr::get(permType, ArrayRef(wide)));
+    }
     Value x = adaptor.getInput();
     Value init = tensor::EmptyOp::create(rewriter, loc, type.getShape(),
                                          type.getElementType());

@@ -426,3 +426,33 @@ func.func @packed_bf16_meta(%x: tensor<1x300xf32>, %p: tensor<8x128xi8>, %m: ten
   %y = ternary.packed_linear %x, %p, %m {cols = 300 : i64, group = 0 : i64} : (tensor<1x300xf32>, tensor<8x128xi8>, tensor<8x1x2xbf16>) -> tensor<1x8xf32>
   return
 }
+
+// -----
+
+func.func @input_permutation_not_a_permutation(%x: tensor<1x3xf32>, %w: tensor<2x3xf32>) {
+  // expected-error @+1 {{'ternary.input_permutation' must hold every column index in [0, 3) once}}
+  %y = ternary.linear %x, %w {ternary.input_permutation = array<i64: 0, 2, 2>} : (tensor<1x3xf32>, tensor<2x3xf32>) -> tensor<1x2xf32>
+  return
+}
+
+// -----
+
+func.func @input_permutation_wrong_size(%x: tensor<1x3xf32>, %w: tensor<2x3xf32>) {
+  // expected-error @+1 {{'ternary.input_permutation' has 2 indices for a weight of 3 columns}}
+  %y = ternary.linear %x, %w {ternary.input_permutation = array<i64: 1, 0>} : (tensor<1x3xf32>, tensor<2x3xf32>) -> tensor<1x2xf32>
+  return
+}
+
+// -----
+
+func.func @input_permutation_elsewhere(%x: tensor<1x3xf32>) {
+  // expected-error @+1 {{'ternary.input_permutation' must be an array<i64> on a ternary.linear}}
+  %p = ternary.permute %x [2, 0, 1] {ternary.input_permutation = array<i64: 2, 0, 1>} : tensor<1x3xf32>
+  return
+}
+
+// -----
+
+// expected-error @+1 {{'ternary.records' must be an array of archive entry names on a builtin.module}}
+module attributes {ternary.records = [1]} {
+}

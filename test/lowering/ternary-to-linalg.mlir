@@ -37,8 +37,8 @@ func.func @qlinear_block(%x: tensor<1x8xf32>, %c: tensor<2x8xi8>, %s: tensor<2x2
 // -----
 
 // CHECK-LABEL: func.func @permute
-// CHECK: %[[P:.*]] = arith.constant dense<[1, 0]> : tensor<2xi64>
-// CHECK: linalg.generic {{.*}} ins(%[[P]] : tensor<2xi64>)
+// CHECK: %[[P:.*]] = arith.constant dense<[1, 0]> : tensor<2xi16>
+// CHECK: linalg.generic {{.*}} ins(%[[P]] : tensor<2xi16>)
 // CHECK: tensor.extract
 func.func @permute(%x: tensor<3x2xf32>) -> tensor<3x2xf32> {
   %p = ternary.permute %x [1, 0] : tensor<3x2xf32>

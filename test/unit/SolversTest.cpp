@@ -8,6 +8,7 @@
 #include "passes/solvers/Asymmetric.h"
 #include "passes/solvers/Hadamard.h"
 #include "passes/solvers/Metrics.h"
+#include "passes/solvers/Reorder.h"
 #include "passes/solvers/ScaleSearch.h"
 #include "passes/solvers/Ternary.h"
 
@@ -923,6 +924,107 @@ TEST(SymmetricIntTest, Int8PerRowAndInt4PerGroup) {
   EXPECT_EQ(q4->codes[2], 7); // 0.011 is the max of its own group
   EXPECT_FALSE(symmetricInt({w.data(), 2, 4}, 3, 0));
   EXPECT_FALSE(symmetricInt({w.data(), 2, 4}, 8, -1));
+}
+
+/// [n, k] columns in `clusters` equal shuffled clusters: a column of
+/// cluster c is ±s_c · m_c(r) · (1 + 0.25 g_r) with random signs, a
+/// log-normal magnitude profile m_c over the rows and Gaussian g, so that
+/// its magnitudes follow its cluster; s_c = 2^c when `loud`, else 1.
+/// `cluster[j]` gets the cluster of column j.
+std::vector<float> clusteredColumns(int64_t n, int64_t k, int64_t clusters,
+                                    unsigned seed, bool loud,
+                                    std::vector<int> &cluster) {
+  std::mt19937 rng(seed);
+  std::normal_distribution<float> normal(0.0f, 1.0f);
+  std::vector<float> profile(size_t(clusters * n));
+  for (float &m : profile)
+    m = std::exp(1.5f * normal(rng));
+  cluster.resize(size_t(k));
+  for (int64_t j = 0; j < k; ++j)
+    cluster[size_t(j)] = int(j % clusters);
+  std::shuffle(cluster.begin(), cluster.end(), rng);
+  std::vector<float> w(size_t(n * k));
+  for (int64_t r = 0; r < n; ++r)
+    for (int64_t j = 0; j < k; ++j) {
+      int c = cluster[size_t(j)];
+      float sign = normal(rng) < 0.0f ? -1.0f : 1.0f;
+      w[size_t(r * k + j)] = sign * (loud ? std::exp2(float(c)) : 1.0f) *
+                             profile[size_t(c * n + r)] *
+                             (1.0f + 0.25f * normal(rng));
+    }
+  return w;
+}
+
+TEST(SsrTest, GivesAPermutationAndLeavesOneBlockAlone) {
+  std::vector<float> w = randomMatrix(8, 300, 70, Distribution::Laplacian);
+  auto perm = ssrOrder({w.data(), 8, 300}, {64});
+  ASSERT_TRUE(perm) << perm.error();
+  std::vector<int64_t> sorted = *perm;
+  std::sort(sorted.begin(), sorted.end());
+  for (int64_t i = 0; i < 300; ++i)
+    ASSERT_EQ(sorted[size_t(i)], i);
+  EXPECT_NE(*perm, sorted); // 300 columns in blocks of 64: reordered
+  auto same = ssrOrder({w.data(), 8, 300}, {300});
+  ASSERT_TRUE(same) << same.error();
+  EXPECT_EQ(*same, sorted);
+  EXPECT_FALSE(ssrOrder({w.data(), 8, 300}, {0}));
+}
+
+TEST(SsrTest, GathersPlantedClustersIntoBlocks) {
+  const int64_t n = 64, k = 256, block = 64;
+  std::vector<int> cluster;
+  std::vector<float> w = clusteredColumns(n, k, 4, 71, true, cluster);
+  auto perm = ssrOrder({w.data(), n, k}, {block});
+  ASSERT_TRUE(perm) << perm.error();
+  for (int64_t b = 0; b < k / block; ++b)
+    for (int64_t i = 1; i < block; ++i)
+      EXPECT_EQ(cluster[size_t((*perm)[size_t(b * block + i)])],
+                cluster[size_t((*perm)[size_t(b * block)])])
+          << "block " << b << " position " << i;
+  // The loudest cluster (scale 8) leads.
+  EXPECT_EQ(cluster[size_t((*perm)[0])], 3);
+}
+
+TEST(SsrTest, LowersBlockwiseItfError) {
+  for (unsigned seed : {72u, 73u}) {
+    SCOPED_TRACE("seed " + std::to_string(seed));
+    const int64_t n = 64, k = 512;
+    std::vector<int> cluster;
+    std::vector<float> w = clusteredColumns(n, k, 8, seed, false, cluster);
+    MatrixView view{w.data(), n, k};
+    AsymmetricOptions options;
+    options.blockSize = 64;
+    auto perm = ssrOrder(view, {options.blockSize});
+    ASSERT_TRUE(perm) << perm.error();
+    std::vector<float> reordered = permuteColumns(view, *perm);
+    MatrixView reorderedView{reordered.data(), n, k};
+    auto before = itf(view, options), after = itf(reorderedView, options);
+    ASSERT_TRUE(before && after);
+    double e0 = relativeFrobeniusError(view, *before);
+    double e1 = relativeFrobeniusError(reorderedView, *after);
+    EXPECT_LT(e1, 0.9 * e0) << "before " << e0 << " after " << e1;
+  }
+}
+
+TEST(SsrTest, PermutedGramKeepsQuadraticForms) {
+  const int64_t k = 24;
+  std::vector<float> h = correlatedGram(k, 200, 74);
+  std::vector<float> x = randomMatrix(1, k, 75, Distribution::Gaussian);
+  std::vector<int64_t> perm(static_cast<size_t>(k));
+  for (int64_t i = 0; i < k; ++i)
+    perm[size_t(i)] = (7 * i + 3) % k; // 7 is prime to 24
+  std::vector<float> hp = permuteGram({h.data(), k, k}, perm);
+  std::vector<float> xp = permuteColumns({x.data(), 1, k}, perm);
+  double q = 0, qp = 0;
+  for (int64_t i = 0; i < k; ++i)
+    for (int64_t j = 0; j < k; ++j) {
+      q += double(x[size_t(i)]) * h[size_t(i * k + j)] * x[size_t(j)];
+      qp += double(xp[size_t(i)]) * hp[size_t(i * k + j)] * xp[size_t(j)];
+    }
+  EXPECT_NEAR(qp, q, 1e-4 * std::fabs(q));
+  std::vector<float> w = randomMatrix(3, 2, 76, Distribution::Gaussian);
+  std::vector<float> rows = permuteRows({w.data(), 3, 2}, {2, 0, 1});
+  EXPECT_EQ(rows, (std::vector<float>{w[4], w[5], w[0], w[1], w[2], w[3]}));
 }
 
 } // namespace

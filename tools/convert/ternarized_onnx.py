@@ -4,7 +4,8 @@ values, decoded from an archive written by `terminator-opt
 --ternary-ternarize=output-archive=...`, so that onnxruntime (and
 `reference.py perplexity --onnx`) can measure the quality of a recipe.
 Reads both forms: KEY.codes/.scales/.offsets (ternary-ternarize) and the
-kernels' KEY.packed/.meta (ternary-pack, docs/kernels.md). Prints the real
+kernels' KEY.packed/.meta (ternary-pack, docs/kernels.md), with outliers
+(KEY.outlier_*) and SSR permutations (KEY.input_permutation). Prints the real
 bits per linear weight: 2-bit codes for ternary matrices, 8 bits for int8
 ones (codes beyond ±1), plus f32 scales and offsets; packed rows count
 their padding to 256 columns.
@@ -55,7 +56,26 @@ def unpack(packed, meta, k):
     return w, n * kp * code_bits + meta.size * meta.itemsize * 8
 
 
-def decoded(entries, inits):
+def group_size(k, groups, block_size):
+    """Columns per scale group of a [N, K] layer with `groups` groups: the
+    block size given, or else the power of two that gives that many groups
+    (ternary-ternarize's block sizes are powers of two in practice), or else
+    ceil(K / groups). The last group of a row may be partial."""
+    if groups == 1:
+        return k
+    if block_size:
+        if -(-k // block_size) != groups:
+            sys.exit(f"ternarized_onnx.py: error: --block-size {block_size} "
+                     f"gives {-(-k // block_size)} groups of a {k}-column "
+                     f"row, but the archive has {groups}")
+        return block_size
+    b = 1
+    while -(-k // b) > groups:
+        b *= 2
+    return b if -(-k // b) == groups else -(-k // groups)
+
+
+def decoded(entries, inits, block_size=0):
     """Yields (name, W [N, K], real bits) for every linear weight in the
     archive: KEY.codes/.scales/.offsets as ternary-ternarize writes them, or
     KEY.packed/.meta as ternary-pack does."""
@@ -66,7 +86,7 @@ def decoded(entries, inits):
         scales = entries[name + ".scales"]                         # [N, G]
         offsets = entries.get(name + ".offsets")
         n, k = codes.shape
-        group = -(-k // scales.shape[1])
+        group = group_size(k, scales.shape[1], block_size)
         expand = lambda m: np.repeat(m, group, axis=1)[:, :k]
         w = codes * expand(scales.astype(np.float32))
         if offsets is not None:
@@ -110,6 +130,26 @@ def add_outliers(entries, name, w):
     return w, bits
 
 
+def unpermute(entries, name, w):
+    """The SSR reordering of ternary-ssr-reorder undone: where the layer
+    reads its input through a permutation (NAME.input_permutation, column i
+    holds original column perm[i]), W's columns go back to the model's
+    order; its real bits at 16 per index (as the program stores them).
+    Permutations folded into the producers need nothing: the archive then
+    holds an equivalent model with its hidden features reordered."""
+    perm = entries.get(name + ".input_permutation")
+    if perm is None:
+        return w, 0
+    n, k = w.shape
+    perm = perm.astype(np.int64)
+    if perm.shape != (k,) or not np.array_equal(np.sort(perm), np.arange(k)):
+        sys.exit(f"ternarized_onnx.py: error: '{name}': malformed "
+                 f"input_permutation")
+    out = np.empty_like(w)
+    out[:, perm] = w
+    return out, 16 * k
+
+
 def check(name, inits, suffix):
     if name not in inits:
         sys.exit(f"ternarized_onnx.py: error: the model has no initializer "
@@ -121,6 +161,9 @@ def main():
     p.add_argument("model")
     p.add_argument("archive")
     p.add_argument("-o", "--output", required=True)
+    p.add_argument("--block-size", type=int, default=0,
+                   help="columns per scale group of ternary-ternarize "
+                        "(default: inferred, a power of two)")
     a = p.parse_args()
     try:
         entries = read_tpar(a.archive)
@@ -130,9 +173,10 @@ def main():
     inits = {t.name: t for t in model.graph.initializer}
     weights = bits = 0
     replaced = 0
-    for name, w, layer_bits in decoded(entries, inits):
+    for name, w, layer_bits in decoded(entries, inits, a.block_size):
         w, outlier_bits = add_outliers(entries, name, w)
-        layer_bits += outlier_bits
+        w, permutation_bits = unpermute(entries, name, w)
+        layer_bits += outlier_bits + permutation_bits
         n, k = w.shape
         old = numpy_helper.to_array(inits[name])
         # MatMul weights are [K, N] in the ONNX file, [N, K] in the archive.

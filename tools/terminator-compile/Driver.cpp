@@ -450,6 +450,18 @@ std::string describeWeights(ModuleOp module, const CompileOptions &options,
       };
       bits += width(s.getValues()) + width(s.getColIndices()) +
               width(s.getRowOffsets());
+    } else if (auto p = dyn_cast<ternary::PermuteOp>(op)) {
+      // An SSR permutation left before its layer: 16-bit indices.
+      for (Operation *user : p->getUsers())
+        if (auto q = dyn_cast<ternary::QLinearOp>(user)) {
+          std::string key = codes(q.getCodes());
+          if (!key.empty() && !seen.insert(key + ".permutation").second)
+            return;
+          bool isHead = !headKey.empty() && key == (headKey + ".codes").str();
+          (isHead ? headBits : bits) +=
+              16.0 * double(p.getPermutation().size());
+          return;
+        }
     } else if (auto l = dyn_cast<ternary::LinearOp>(op)) {
       std::string key = codes(l.getWeight());
       if (!key.empty() && !seen.insert(key).second)
@@ -477,7 +489,9 @@ std::string describeWeights(ModuleOp module, const CompileOptions &options,
   if (options.method != "itf")
     recipe += "/" + options.granularity;
   if (options.blockSize)
-    recipe += llvm::formatv(" block {0}", options.blockSize).str();
+    recipe += llvm::formatv(" block {0}{1}", options.blockSize,
+                            options.ssr ? " + SSR" : "")
+                  .str();
   if (options.method == "pt2" && options.groupFit != "itf")
     recipe += " " + options.groupFit;
   if (!options.int8Layers.empty())
@@ -523,7 +537,7 @@ LogicalResult ternarize(ModuleOp module, const CompileOptions &options,
   std::string pipeline = llvm::formatv(
       "terminator-ternarize{{method={0} granularity={1} "
       "block-size={2} percdamp={3:E9} group-fit={7} int4-group={8} "
-      "scale-type={9} outliers={10:E9} output-archive={4}{5}{6}}",
+      "scale-type={9} outliers={10:E9} ssr={11} output-archive={4}{5}{6}}",
       options.method, options.granularity, options.blockSize, options.percdamp,
       outputArchive,
       options.int8Layers.empty()
@@ -540,7 +554,8 @@ LogicalResult ternarize(ModuleOp module, const CompileOptions &options,
                ? llvm::formatv(" bits-per-weight={0:E9}", options.bitsPerWeight)
                      .str()
                : std::string()),
-      options.groupFit, options.int4Group, options.scaleType, options.outliers);
+      options.groupFit, options.int4Group, options.scaleType, options.outliers,
+      options.ssr ? "true" : "false");
   auto pm = PassManager::on<ModuleOp>(module->getContext());
   if (failed(parsePassPipeline(pipeline, pm, llvm::errs())))
     return failure();
@@ -706,10 +721,12 @@ std::optional<Tokenizer> loadTokenizer(const CompileOptions &options,
   return tok;
 }
 
-/// Copies the entries the functions use from `source` and adds the
-/// tokenizer.
+/// Copies the entries the functions use and the `records` (entries that
+/// describe the weights for tools, e.g. SSR permutations) from `source`,
+/// and adds the tokenizer.
 LogicalResult writeProgramArchive(StringRef source, StringRef dest,
                                   ArrayRef<FunctionSignature> sigs,
+                                  ArrayRef<std::string> records,
                                   const Tokenizer &tok) {
   char err[TRT_ERROR_MESSAGE_SIZE];
   trt_archive *in = nullptr;
@@ -725,18 +742,22 @@ LogicalResult writeProgramArchive(StringRef source, StringRef dest,
     return failure();
   }
   llvm::StringSet<> done;
+  std::vector<std::string> names(records.begin(), records.end());
   for (const FunctionSignature &sig : sigs)
-    for (auto [arg, name] : llvm::zip(sig.args, sig.names)) {
-      if (arg.role != TRT_ARG_PARAM || !done.insert(name).second)
-        continue;
-      const trt_entry *e;
-      if (trt_archive_find(in, name.c_str(), &e, err, sizeof(err)) != TRT_OK ||
-          trt_writer_add(out, e->name, e->dtype, e->rank, e->dims, e->data,
-                         e->nbytes, err, sizeof(err)) != TRT_OK) {
-        error() << err << "\n";
-        return failure();
-      }
+    for (auto [arg, name] : llvm::zip(sig.args, sig.names))
+      if (arg.role == TRT_ARG_PARAM)
+        names.push_back(name);
+  for (const std::string &name : names) {
+    if (!done.insert(name).second)
+      continue;
+    const trt_entry *e;
+    if (trt_archive_find(in, name.c_str(), &e, err, sizeof(err)) != TRT_OK ||
+        trt_writer_add(out, e->name, e->dtype, e->rank, e->dims, e->data,
+                       e->nbytes, err, sizeof(err)) != TRT_OK) {
+      error() << err << "\n";
+      return failure();
     }
+  }
   for (const auto &[name, bytes] : tok.entries) {
     uint64_t n = bytes.size();
     if (trt_writer_add(out, name.c_str(), TRT_DTYPE_BYTES, 1, &n, bytes.data(),
@@ -1057,8 +1078,13 @@ LogicalResult buildProgram(MLIRContext &context, ModuleOp module,
                            ->getAttrOfType<StringAttr>(
                                ternary::TernaryDialect::getArchiveAttrName())
                            .str();
+  std::vector<std::string> records;
+  if (auto list = module->getAttrOfType<ArrayAttr>(
+          ternary::TernaryDialect::getRecordsAttrName()))
+    for (auto name : list.getAsValueRange<StringAttr>())
+      records.push_back(name.str());
   if (failed(writeProgramArchive(source, (work + "/" + archiveName).str(),
-                                 *sigs, tok)))
+                                 *sigs, records, tok)))
     return failure();
 
   stage("generating code for " + target.name + " (" + target.cpu + ")");

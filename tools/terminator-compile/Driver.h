@@ -51,6 +51,9 @@ struct CompileOptions {
   /// Fraction of each matrix's weights kept as a sparse f16 residual
   /// (ternary-split-outliers; 0: none).
   double outliers = 0;
+  /// SSR column reordering before ternarizing (ternary-ssr-reorder), when
+  /// blockSize > 0.
+  bool ssr = true;
   /// Calibration: statistics to reuse (a .tpar written by a calibration
   /// program), or text to make them from, and how.
   std::string calibPath;

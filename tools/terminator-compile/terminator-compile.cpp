@@ -103,6 +103,12 @@ static cl::opt<std::string>
                   "counted apart from the bits per linear weight), int4 "
                   "(likewise; per row, or --int4-group) or ternary"),
          cl::init("int8"), cl::cat(category));
+static cl::opt<bool>
+    noSsr("no-ssr",
+          cl::desc("With --block-size: keep the input columns in their order "
+                   "(SSR, on by default, reorders them so that similar "
+                   "columns share a block)"),
+          cl::cat(category));
 static cl::opt<double> outliers(
     "outliers",
     cl::desc("Keep this fraction of each linear weight matrix (the most "
@@ -206,6 +212,7 @@ int main(int argc, char **argv) {
   options.scaleType = scaleType;
   options.head = head;
   options.outliers = outliers;
+  options.ssr = !noSsr;
   options.bitsPerWeight = bitsPerWeight;
   options.calibPath = calib;
   options.calibTextPath = calibText;
