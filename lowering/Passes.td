@@ -247,4 +247,30 @@ def TerminatorInterchangeLoopsPass
   let dependentDialects = ["::mlir::linalg::LinalgDialect"];
 }
 
+def TerminatorApproximateMathPass
+    : Pass<"terminator-approximate-math"> {
+  let summary = "Expand f32 exp into a polynomial the loop vectorizer can vectorize";
+  let description = [{
+    `convert-math-to-libm` turns `math.exp` into a call of libm's `expf`,
+    one element at a time: the loop around it (softmax, sigmoid, SiLU) stays
+    scalar. This pass rewrites f32 `math.exp` (scalar or vector) into
+    upstream MLIR's polynomial approximation (range reduction by ln 2 and a
+    degree-6 polynomial, about 1 ulp; `populateMathPolynomialApproximation
+    Patterns`), plain arithmetic that LLVM vectorizes with the loop. Other
+    functions keep libm. `terminator-bench dense` measures the effect
+    (docs/dense-ops.md).
+
+    #### Input invariant
+    - Any IR.
+
+    #### Output IR
+    - No f32 `math.exp`; arith, math.fma and bit casts in its place.
+  }];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::math::MathDialect",
+    "::mlir::vector::VectorDialect",
+  ];
+}
+
 #endif // TERMINATOR_LOWERING_PASSES_TD

@@ -103,8 +103,8 @@ void mlir::terminator::buildAotToLLVMPipeline(OpPassManager &pm) {
       "buffer-deallocation-pipeline,canonicalize,"
       "convert-linalg-to-loops,convert-scf-to-cf,"
       "expand-strided-metadata,lower-affine,finalize-memref-to-llvm,"
-      "convert-vector-to-llvm,"
-      "convert-math-to-libm,convert-math-to-llvm,convert-arith-to-llvm,"
+      "convert-vector-to-llvm,terminator-approximate-math,"
+      "convert-math-to-llvm,convert-math-to-libm,convert-arith-to-llvm,"
       "convert-index-to-llvm,convert-func-to-llvm,convert-cf-to-llvm,"
       "reconcile-unrealized-casts";
   if (failed(parsePassPipeline(pipeline, pm, llvm::errs())))

@@ -15,6 +15,9 @@
 //
 //===----------------------------------------------------------------------===//
 
+#ifdef TERMINATOR_BENCH_DENSE
+#include "bench/dense/DenseBench.h"
+#endif
 #include "bench/kernels/KernelTable.h"
 #include "runtime/src/cpu.h"
 
@@ -449,11 +452,13 @@ int kernels() {
 
 int usage(const char *prog, int rc) {
   std::fprintf(rc ? stderr : stdout,
-               "usage: %s check | kernels\n"
+               "usage: %s check | kernels | dense\n"
                "  check    run every kernel this CPU supports on awkward "
                "shapes against a scalar reference\n"
                "  kernels  GEMV/GEMM speed and the ratio to the memory-read "
-               "bandwidth measured in the same run\n",
+               "bandwidth measured in the same run\n"
+               "  dense    the dense operators (RMSNorm, softmax, SwiGLU): "
+               "the MLIR path against Halide (x86-64 builds)\n",
                prog);
   return rc;
 }
@@ -468,6 +473,17 @@ int main(int argc, char **argv) {
     return check();
   if (cmd == "kernels")
     return kernels();
+  if (cmd == "dense") {
+#ifdef TERMINATOR_BENCH_DENSE
+    return runDenseBench();
+#else
+    std::fprintf(stderr,
+                 "%s: error: this build has no dense operators to "
+                 "time (the x86-64 build has them)\n",
+                 argv[0]);
+    return 2;
+#endif
+  }
   if (cmd == "--help" || cmd == "-h")
     return usage(argv[0], 0);
   std::fprintf(stderr, "%s: error: unknown command '%s'\n", argv[0],

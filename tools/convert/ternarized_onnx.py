@@ -56,7 +56,7 @@ def unpack(packed, meta, k):
     return w, n * kp * code_bits + meta.size * meta.itemsize * 8
 
 
-def group_size(k, groups, block_size):
+def group_size(name, k, groups, block_size):
     """Columns per scale group of a [N, K] layer with `groups` groups: the
     block size given, or else the power of two that gives that many groups
     (ternary-ternarize's block sizes are powers of two in practice), or else
@@ -65,7 +65,7 @@ def group_size(k, groups, block_size):
         return k
     if block_size:
         if -(-k // block_size) != groups:
-            sys.exit(f"ternarized_onnx.py: error: --block-size {block_size} "
+            sys.exit(f"ternarized_onnx.py: error: '{name}': --block-size {block_size} "
                      f"gives {-(-k // block_size)} groups of a {k}-column "
                      f"row, but the archive has {groups}")
         return block_size
@@ -86,7 +86,7 @@ def decoded(entries, inits, block_size=0):
         scales = entries[name + ".scales"]                         # [N, G]
         offsets = entries.get(name + ".offsets")
         n, k = codes.shape
-        group = group_size(k, scales.shape[1], block_size)
+        group = group_size(name, k, scales.shape[1], block_size)
         expand = lambda m: np.repeat(m, group, axis=1)[:, :k]
         w = codes * expand(scales.astype(np.float32))
         if offsets is not None:
