@@ -69,8 +69,10 @@ def main():
             model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 18)])
             path = os.path.join(tmp, name + ".onnx")
             onnx.save(model, path)
-            text = subprocess.run([importer, path, "-o", "-"], check=True,
-                                  capture_output=True, text=True).stdout
+            mlir = os.path.join(tmp, name + ".mlir")
+            subprocess.run([importer, path, "-o", mlir], check=True)
+            with open(mlir) as f:
+                text = f.read()
             # Affine map aliases are per file: prefix them with the name.
             text = re.sub(r"#map(\d*)\b", lambda m: f"#{name}_map{m.group(1)}", text)
             maps += [l for l in text.splitlines() if l.startswith("#")]
