@@ -115,6 +115,9 @@ def TernaryTernarizePass : Pass<"ternary-ternarize", "ModuleOp"> {
     Option<"report", "report", "std::string", /*default=*/"\"\"",
            "Write a per-layer report as JSON to this file, and print it as a "
            "table on stderr">,
+    Option<"progress", "progress", "bool", /*default=*/"false",
+           "Print a line per weight on stderr as it is ternarized (its "
+           "number, name, shape and seconds): for big models">,
   ];
   let dependentDialects = ["::mlir::ternary::TernaryDialect"];
 }

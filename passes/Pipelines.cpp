@@ -83,6 +83,10 @@ struct TernarizePipelineOptions
       *this, "scale-type",
       llvm::cl::desc("Element type of the scales and offsets: f32 or f16"),
       llvm::cl::init("f32")};
+  Option<bool> progress{
+      *this, "progress",
+      llvm::cl::desc("A line per weight on stderr as it is ternarized"),
+      llvm::cl::init(false)};
   Option<std::string> outputArchive{
       *this, "output-archive",
       llvm::cl::desc("Archive to write when the weights come from an archive"),
@@ -122,6 +126,7 @@ void mlir::terminator::registerPipelines() {
         passOptions.blockSize = options.blockSize;
         passOptions.outputArchive = options.outputArchive;
         passOptions.report = options.report;
+        passOptions.progress = options.progress;
         passOptions.calibration = options.calibration;
         passOptions.percdamp = options.percdamp;
         passOptions.groupFit = options.groupFit;

@@ -25,6 +25,7 @@
 #include "llvm/Support/JSON.h"
 #include "llvm/Support/raw_ostream.h"
 
+#include <chrono>
 #include <cmath>
 
 #define DEBUG_TYPE "ternary-ternarize"
@@ -396,9 +397,35 @@ void TernaryTernarizePass::runOnOperation() {
                           "ternarized weights", input, writer, inputPath)))
     return signalPassFailure();
 
+  // With progress: one line per weight (a weight shared by several
+  // functions is ternarized once, at its first use).
+  llvm::StringSet<> seen;
+  size_t total = 0, count = 0;
+  if (progress)
+    for (LinearOp linear : linears) {
+      auto w = linear.getWeight().getDefiningOp<WeightOp>();
+      auto param = w ? dyn_cast<ParamAttr>(w.getValue()) : nullptr;
+      total += !param || seen.insert(param.getKey()).second;
+    }
+  seen.clear();
   bool failedAny = false;
-  for (LinearOp linear : linears)
+  for (LinearOp linear : linears) {
+    auto w = linear.getWeight().getDefiningOp<WeightOp>();
+    auto param = w ? dyn_cast<ParamAttr>(w.getValue()) : nullptr;
+    bool first = !param || seen.insert(param.getKey()).second;
+    RankedTensorType type = linear.getWeight().getType(); // linear goes away
+    auto start = std::chrono::steady_clock::now();
     failedAny |= failed(ternarize(linear));
+    if (progress && first) {
+      double seconds = std::chrono::duration<double>(
+                           std::chrono::steady_clock::now() - start)
+                           .count();
+      llvm::errs() << llvm::formatv(
+          "ternary-ternarize: {0}/{1} {2} {3}x{4} {5:F1} s\n", ++count, total,
+          param ? param.getKey() : StringRef("(inline)"), type.getDimSize(0),
+          type.getDimSize(1), seconds);
+    }
+  }
   if (failedAny || writeFailed)
     return signalPassFailure();
   if (!report.empty() && failed(writeReport(module)))

@@ -532,12 +532,27 @@ std::string findHeadKey(ModuleOp module, unsigned logits) {
   return {};
 }
 
+/// Whether `module` is big enough (over 20M linear weights, each shared
+/// weight once) for ternarization to print a progress line per weight.
+bool showsTernarizeProgress(ModuleOp module) {
+  llvm::StringSet<> keys;
+  int64_t weights = 0;
+  module.walk([&](ternary::LinearOp op) {
+    auto w = op.getWeight().getDefiningOp<ternary::WeightOp>();
+    auto p = w ? dyn_cast<ternary::ParamAttr>(w.getValue()) : nullptr;
+    if (!p || keys.insert(p.getKey()).second)
+      weights += op.getWeight().getType().getNumElements();
+  });
+  return weights > 20000000;
+}
+
 LogicalResult ternarize(ModuleOp module, const CompileOptions &options,
                         StringRef outputArchive, StringRef calibration) {
   std::string pipeline = llvm::formatv(
       "terminator-ternarize{{method={0} granularity={1} "
       "block-size={2} percdamp={3:E9} group-fit={7} int4-group={8} "
-      "scale-type={9} outliers={10:E9} ssr={11} output-archive={4}{5}{6}}",
+      "scale-type={9} outliers={10:E9} ssr={11} progress={12} "
+      "output-archive={4}{5}{6}}",
       options.method, options.granularity, options.blockSize, options.percdamp,
       outputArchive,
       options.int8Layers.empty()
@@ -555,7 +570,8 @@ LogicalResult ternarize(ModuleOp module, const CompileOptions &options,
                      .str()
                : std::string()),
       options.groupFit, options.int4Group, options.scaleType, options.outliers,
-      options.ssr ? "true" : "false");
+      options.ssr ? "true" : "false",
+      showsTernarizeProgress(module) ? "true" : "false");
   auto pm = PassManager::on<ModuleOp>(module->getContext());
   if (failed(parsePassPipeline(pipeline, pm, llvm::errs())))
     return failure();
@@ -1319,7 +1335,8 @@ int mlir::terminator::compileModel(const CompileOptions &options) {
     });
   }
   if (options.ternarize) {
-    progress.stage("ternarizing (" + options.method + ")");
+    progress.stage("ternarizing (" + options.method + ")" +
+                   (showsTernarizeProgress(**module) ? "\n" : ""));
     if (failed(ternarize(**module, options, tmp + "/ternary.tpar", stats)))
       return progress.fail(), 1;
   } else {
