@@ -84,7 +84,7 @@ if [ "$which" = llama-1b ] || [ "$which" = all ]; then
   while read -r name k; do
     specs+=("$name.hessian=f32:${k}x${k}:1")
   done < <(sed -nE 's/.*ternary\.weight #ternary\.param<"([^"]+)"> : tensor<[0-9]+x([0-9]+)xf32>.*/\1 \2/p' \
-             "$work/m.mlir" | grep -v embed_tokens | sort -u)
+             "$work/m.mlir" | grep -v "embed_tokens\|rotary_emb" | sort -u)
   "$build/bin/terminator-archive" create "$work/h.tpar" "${specs[@]}"
   echo "llama-1b: ${#specs[@]} linear weights"
   measure "llama-1b, pt2 (GPTQ + ITF, int8 head)" "$build/bin/terminator-opt" \

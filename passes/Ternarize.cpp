@@ -416,6 +416,18 @@ void TernaryTernarizePass::runOnOperation() {
     RankedTensorType type = linear.getWeight().getType(); // linear goes away
     auto start = std::chrono::steady_clock::now();
     failedAny |= failed(ternarize(linear));
+    // Streaming: the weight and its statistics leave the resident set once
+    // used, so memory stays near one layer's worth however big the model.
+    if (param)
+      for (auto [archive, name] :
+           {std::pair(input, param.getKey().str()),
+            std::pair(stats, (param.getKey() + ".hessian").str())}) {
+        char err[TRT_ERROR_MESSAGE_SIZE];
+        const trt_entry *entry = nullptr;
+        if (archive && trt_archive_find(archive, name.c_str(), &entry, err,
+                                        sizeof(err)) == TRT_OK)
+          trt_archive_release_entry(archive, entry);
+      }
     if (progress && first) {
       double seconds = std::chrono::duration<double>(
                            std::chrono::steady_clock::now() - start)

@@ -714,6 +714,21 @@ extern "C" trt_status trt_archive_find(const trt_archive *archive,
   return TRT_OK;
 }
 
+extern "C" void trt_archive_release_entry(const trt_archive *archive,
+                                          const trt_entry *entry) {
+  if (!archive || !entry || entry->index >= archive->entries.size() ||
+      entry != &archive->entries[entry->index] || entry->nbytes == 0)
+    return;
+  // Whole pages around the data: the mapping is read-only and private, so
+  // dropping them loses nothing (a later read faults them in again).
+  const uintptr_t page = uintptr_t(sysconf(_SC_PAGESIZE));
+  const uintptr_t begin = uintptr_t(entry->data) & ~(page - 1);
+  const uintptr_t end =
+      (uintptr_t(entry->data) + uintptr_t(entry->nbytes) + page - 1) &
+      ~(page - 1);
+  madvise(reinterpret_cast<void *>(begin), size_t(end - begin), MADV_DONTNEED);
+}
+
 extern "C" trt_status trt_archive_verify_entry(const trt_archive *archive,
                                                const trt_entry *entry,
                                                char *err, size_t err_size) {

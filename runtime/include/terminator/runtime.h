@@ -189,6 +189,15 @@ trt_status trt_archive_verify_entry(const trt_archive *archive,
                                     const trt_entry *entry, char *err,
                                     size_t err_size);
 
+/// Tells the system that \p entry's data will not be read again soon: its
+/// pages leave this process's resident set (they stay in the page cache and
+/// are read back from the file if touched again; pages shared with
+/// neighbouring entries go too). For tools that stream a large archive one
+/// entry at a time, so that their resident memory stays near one entry's
+/// worth. \p entry must come from \p archive. Never fails.
+void trt_archive_release_entry(const trt_archive *archive,
+                               const trt_entry *entry);
+
 /*===----------------------------------------------------------------------===*\
 |* Parameter archive: writer                                                  *|
 \*===----------------------------------------------------------------------===*/
