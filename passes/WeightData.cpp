@@ -23,8 +23,10 @@ LogicalResult mlir::ternary::openStatistics(ModuleOp module, StringRef path,
   if (path.empty())
     return success();
   char err[TRT_ERROR_MESSAGE_SIZE];
-  if (trt_archive_open(path.str().c_str(), 0, &stats, err, sizeof(err)) !=
-      TRT_OK)
+  // Each entry is verified when first read (verifiedData), so that a big
+  // archive is never resident as a whole.
+  if (trt_archive_open(path.str().c_str(), TRT_ARCHIVE_NO_VERIFY, &stats, err,
+                       sizeof(err)) != TRT_OK)
     return module.emitError() << pass << ": calibration statistics: " << err;
   return success();
 }
@@ -84,6 +86,8 @@ mlir::ternary::readLinearWeight(LinearOp linear, trt_archive *input,
              << param.getKey() << "' in " << inputPath << " is "
              << trt_dtype_name(entry->dtype) << " of rank " << entry->rank
              << ", but the IR expects " << type;
+    if (trt_archive_verify_entry(input, entry, err, sizeof(err)) != TRT_OK)
+      return linear.emitOpError("cannot be ternarized: ") << err;
     const float *data = static_cast<const float *>(entry->data);
     return SmallVector<float>(data, data + type.getNumElements());
   }
@@ -119,6 +123,8 @@ mlir::ternary::readHessian(Operation *linear, trt_archive *stats, StringRef key,
     return linear->emitOpError("calibration entry '")
            << name << "' is not f32 [" << cols << ", " << cols
            << "]; the statistics were made for another model";
+  if (trt_archive_verify_entry(stats, entry, err, sizeof(err)) != TRT_OK)
+    return linear->emitOpError("calibration statistics: ") << err;
   solvers::MatrixView h{static_cast<const float *>(entry->data), cols, cols};
   auto perm = linear->getAttrOfType<DenseI64ArrayAttr>(
       TernaryDialect::getInputPermutationAttrName());
@@ -152,6 +158,8 @@ FailureOr<ArrayRef<char>> mlir::ternary::readWeightBytes(
              << param.getKey() << "' in " << archivePath << " is "
              << trt_dtype_name(entry->dtype) << " with " << elements
              << " elements, but the IR expects " << type;
+    if (trt_archive_verify_entry(archive, entry, err, sizeof(err)) != TRT_OK)
+      return op->emitOpError() << err;
     return ArrayRef<char>(static_cast<const char *>(entry->data),
                           size_t(entry->nbytes));
   }
@@ -220,11 +228,14 @@ LogicalResult mlir::ternary::finishArchive(ModuleOp module, trt_archive *input,
           trt_archive_find(input, name.str().c_str(), &entry, err,
                            sizeof(err)) == TRT_ERR_NOT_FOUND)
         continue; // written by the pass
-      if (!entry || trt_writer_add(writer, entry->name, entry->dtype,
-                                   entry->rank, entry->dims, entry->data,
-                                   entry->nbytes, err, sizeof(err)) != TRT_OK)
+      if (!entry ||
+          trt_archive_verify_entry(input, entry, err, sizeof(err)) != TRT_OK ||
+          trt_writer_add(writer, entry->name, entry->dtype, entry->rank,
+                         entry->dims, entry->data, entry->nbytes, err,
+                         sizeof(err)) != TRT_OK)
         return module.emitError()
                << pass << ": cannot copy archive entry: " << err;
+      trt_archive_release_entry(input, entry);
     }
   WalkResult copied = module.walk([&](WeightOp op) {
     auto param = dyn_cast<ParamAttr>(op.getValue());
@@ -234,12 +245,15 @@ LogicalResult mlir::ternary::finishArchive(ModuleOp module, trt_archive *input,
     if (trt_archive_find(input, param.getKey().str().c_str(), &entry, err,
                          sizeof(err)) == TRT_ERR_NOT_FOUND)
       return WalkResult::advance(); // written by the pass
-    if (!entry || trt_writer_add(writer, entry->name, entry->dtype, entry->rank,
-                                 entry->dims, entry->data, entry->nbytes, err,
-                                 sizeof(err)) != TRT_OK) {
+    if (!entry ||
+        trt_archive_verify_entry(input, entry, err, sizeof(err)) != TRT_OK ||
+        trt_writer_add(writer, entry->name, entry->dtype, entry->rank,
+                       entry->dims, entry->data, entry->nbytes, err,
+                       sizeof(err)) != TRT_OK) {
       op.emitOpError("cannot copy archive entry: ") << err;
       return WalkResult::interrupt();
     }
+    trt_archive_release_entry(input, entry); // streaming, see Ternarize
     return WalkResult::advance();
   });
   if (copied.wasInterrupted())
@@ -269,8 +283,8 @@ LogicalResult mlir::ternary::openArchives(ModuleOp module, StringRef outputPath,
            << "; set output-archive=PATH for the " << what;
   inputPath = attr.str();
   char err[TRT_ERROR_MESSAGE_SIZE];
-  if (trt_archive_open(inputPath.c_str(), 0, &input, err, sizeof(err)) !=
-          TRT_OK ||
+  if (trt_archive_open(inputPath.c_str(), TRT_ARCHIVE_NO_VERIFY, &input, err,
+                       sizeof(err)) != TRT_OK ||
       trt_writer_create(outputPath.str().c_str(), &writer, err, sizeof(err)) !=
           TRT_OK)
     return module.emitError() << pass << ": " << err;
