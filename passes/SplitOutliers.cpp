@@ -172,29 +172,12 @@ void TernarySplitOutliersPass::runOnOperation() {
         << double(fraction);
     return signalPassFailure();
   }
-  llvm::StringSet<> only, excluded;
-  for (const std::string &name : onlyLayers)
-    only.insert(name);
-  for (const std::string &name : excludeLayers)
-    excluded.insert(name);
-  SmallVector<LinearOp> linears;
-  bool usesArchive = false;
-  module.walk([&](LinearOp op) {
-    auto w = op.getWeight().getDefiningOp<WeightOp>();
-    auto param = w ? dyn_cast<ParamAttr>(w.getValue()) : nullptr;
-    if (!only.empty() && (!param || !only.contains(param.getKey())))
-      return;
-    if (param && excluded.contains(param.getKey()))
-      return;
-    // Outliers are for ternary layers: those that mixed precision (or the
-    // head's precision) keeps at int4, int8 or f32 are left alone.
-    if (auto p = op->getAttrOfType<StringAttr>(
-            TernaryDialect::getPrecisionAttrName());
-        p && p.getValue() != "ternary")
-      return;
-    linears.push_back(op);
-    usesArchive |= bool(param);
-  });
+  // Outliers are for ternary layers: those that mixed precision (or the
+  // head's precision) keeps at int4, int8 or f32 are left alone.
+  SmallVector<LinearOp> linears =
+      selectTernaryLinears(module, onlyLayers, excludeLayers);
+  bool usesArchive = llvm::any_of(
+      linears, [](LinearOp op) { return !weightKey(op.getWeight()).empty(); });
 
   llvm::scope_exit cleanup([&] {
     trt_writer_destroy(writer);

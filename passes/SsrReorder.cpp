@@ -38,13 +38,6 @@ namespace solvers = ::terminator::solvers;
 namespace {
 using Perm = std::vector<int64_t>;
 
-/// The archive entry of `weight`'s defining `ternary.weight`, or "".
-StringRef keyOf(Value weight) {
-  auto op = weight.getDefiningOp<WeightOp>();
-  auto param = op ? dyn_cast<ParamAttr>(op.getValue()) : nullptr;
-  return param ? param.getKey() : StringRef();
-}
-
 /// A permutation of an activation folded into the ops producing it: the
 /// `ternary.permute`s of it (`sinks`) go away and the weight rows of the
 /// `producers` are permuted instead.
@@ -86,7 +79,7 @@ std::optional<Fold> planFold(Value value, ArrayRef<int64_t> perm) {
     if (!def)
       return std::nullopt;
     if (auto linear = dyn_cast<LinearOp>(def)) {
-      if (linear.getBias() || keyOf(linear.getWeight()).empty())
+      if (linear.getBias() || weightKey(linear.getWeight()).empty())
         return std::nullopt;
       if (converted.insert(def).second)
         fold.producers.push_back(linear);
@@ -148,7 +141,7 @@ void TernarySsrReorderPass::keepConsistentFolds(ModuleOp module,
       if (!f.valid)
         continue;
       for (LinearOp l : f.producers) {
-        StringRef key = keyOf(l.getWeight());
+        StringRef key = weightKey(l.getWeight());
         auto [it, inserted] = rows.try_emplace(key, &f.perm);
         if (!inserted && *it->second != f.perm)
           bad.insert(key);
@@ -159,7 +152,7 @@ void TernarySsrReorderPass::keepConsistentFolds(ModuleOp module,
     }
     // Every use of a row-permuted weight is a producer of a kept fold.
     module.walk([&](WeightOp w) {
-      StringRef key = keyOf(w.getResult());
+      StringRef key = weightKey(w.getResult());
       if (!rows.count(key))
         return;
       for (Operation *user : w->getUsers())
@@ -170,7 +163,7 @@ void TernarySsrReorderPass::keepConsistentFolds(ModuleOp module,
     llvm::StringMap<std::pair<bool, bool>> foldedOrNot;
     module.walk([&](LinearOp l) {
       auto p = l.getInput().getDefiningOp<PermuteOp>();
-      StringRef key = keyOf(l.getWeight());
+      StringRef key = weightKey(l.getWeight());
       if (!p || key.empty() ||
           !l->hasAttr(TernaryDialect::getInputPermutationAttrName()))
         return;
@@ -181,12 +174,12 @@ void TernarySsrReorderPass::keepConsistentFolds(ModuleOp module,
       if (!f.valid)
         continue;
       bool ok = llvm::none_of(f.producers, [&](LinearOp l) {
-        return bad.contains(keyOf(l.getWeight()));
+        return bad.contains(weightKey(l.getWeight()));
       });
       for (PermuteOp p : f.sinks)
         for (Operation *user : p->getUsers())
           if (auto l = dyn_cast<LinearOp>(user)) {
-            auto it = foldedOrNot.find(keyOf(l.getWeight()));
+            auto it = foldedOrNot.find(weightKey(l.getWeight()));
             ok &= it == foldedOrNot.end() || !it->second.second;
           }
       if (!ok) {
@@ -205,27 +198,14 @@ void TernarySsrReorderPass::runOnOperation() {
         << int64_t(blockSize);
     return signalPassFailure();
   }
-  llvm::StringSet<> only, excluded;
-  for (const std::string &name : onlyLayers)
-    only.insert(name);
-  for (const std::string &name : excludeLayers)
-    excluded.insert(name);
   SmallVector<LinearOp> linears;
-  bool usesArchive = false;
-  module.walk([&](LinearOp op) {
-    StringRef key = keyOf(op.getWeight());
-    if (!op.getWeight().getDefiningOp<WeightOp>() ||
-        (!only.empty() && !only.contains(key)) || excluded.contains(key) ||
-        op->hasAttr(TernaryDialect::getInputPermutationAttrName()) ||
-        op.getWeight().getType().getDimSize(1) <= blockSize)
-      return;
-    if (auto p = op->getAttrOfType<StringAttr>(
-            TernaryDialect::getPrecisionAttrName());
-        p && p.getValue() != "ternary")
-      return;
-    linears.push_back(op);
-    usesArchive |= !key.empty();
-  });
+  for (LinearOp op : selectTernaryLinears(module, onlyLayers, excludeLayers))
+    if (op.getWeight().getDefiningOp<WeightOp>() &&
+        !op->hasAttr(TernaryDialect::getInputPermutationAttrName()) &&
+        op.getWeight().getType().getDimSize(1) > blockSize)
+      linears.push_back(op);
+  bool usesArchive = llvm::any_of(
+      linears, [](LinearOp op) { return !weightKey(op.getWeight()).empty(); });
   if (linears.empty())
     return;
 
@@ -245,7 +225,7 @@ void TernarySsrReorderPass::runOnOperation() {
   llvm::StringMap<Perm> columns;    // archive weights reordered
   llvm::StringMap<WeightOp> source; // one ternary.weight of each entry
   for (LinearOp linear : linears) {
-    StringRef key = keyOf(linear.getWeight());
+    StringRef key = weightKey(linear.getWeight());
     RankedTensorType type = linear.getWeight().getType();
     int64_t n = type.getDimSize(0), k = type.getDimSize(1);
     Perm perm;
@@ -312,7 +292,7 @@ void TernarySsrReorderPass::runOnOperation() {
       if (!f.valid)
         continue;
       for (LinearOp l : f.producers) {
-        StringRef key = keyOf(l.getWeight());
+        StringRef key = weightKey(l.getWeight());
         rows[key] = f.perm;
         source.try_emplace(key, l.getWeight().getDefiningOp<WeightOp>());
       }
@@ -363,7 +343,7 @@ void TernarySsrReorderPass::runOnOperation() {
     rewritten.insert(key);
   }
   WalkResult recordedAll = module.walk([&](LinearOp l) {
-    StringRef key = keyOf(l.getWeight());
+    StringRef key = weightKey(l.getWeight());
     if (key.empty() || !l.getInput().getDefiningOp<PermuteOp>() ||
         !columns.count(key))
       return WalkResult::advance();

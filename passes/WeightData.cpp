@@ -60,6 +60,35 @@ std::vector<float> mlir::ternary::widenF16(ArrayRef<uint16_t> bits) {
   return out;
 }
 
+StringRef mlir::ternary::weightKey(Value weight) {
+  auto op = weight.getDefiningOp<WeightOp>();
+  auto param = op ? dyn_cast<ParamAttr>(op.getValue()) : nullptr;
+  return param ? param.getKey() : StringRef();
+}
+
+SmallVector<LinearOp>
+mlir::ternary::selectTernaryLinears(ModuleOp module, ArrayRef<std::string> only,
+                                    ArrayRef<std::string> excluded) {
+  llvm::StringSet<> onlySet, excludedSet;
+  for (const std::string &name : only)
+    onlySet.insert(name);
+  for (const std::string &name : excluded)
+    excludedSet.insert(name);
+  SmallVector<LinearOp> linears;
+  module.walk([&](LinearOp op) {
+    StringRef key = weightKey(op.getWeight());
+    if ((!onlySet.empty() && !onlySet.contains(key)) ||
+        excludedSet.contains(key))
+      return;
+    if (auto p = op->getAttrOfType<StringAttr>(
+            TernaryDialect::getPrecisionAttrName());
+        p && p.getValue() != "ternary")
+      return;
+    linears.push_back(op);
+  });
+  return linears;
+}
+
 FailureOr<SmallVector<float>>
 mlir::ternary::readLinearWeight(LinearOp linear, trt_archive *input,
                                 StringRef inputPath) {

@@ -19,6 +19,19 @@
 
 namespace mlir::ternary {
 
+/// The archive entry that `weight`, a `ternary.weight` of a
+/// `#ternary.param`, names; "" for an inline weight or another producer.
+StringRef weightKey(Value weight);
+
+/// The `ternary.linear`s of `module` that a pass rewriting ternary layers
+/// works on: those whose weight is named in `only` (archive entry names;
+/// every layer when empty) and not in `excluded`, and that no
+/// `ternary.precision` mark keeps above ternary (int4, int8 or f32: mixed
+/// precision, terminator-compile's head).
+SmallVector<LinearOp> selectTernaryLinears(ModuleOp module,
+                                           ArrayRef<std::string> only,
+                                           ArrayRef<std::string> excluded);
+
 /// The f32 values of `linear`'s weight [N, K], row-major: inline, or the
 /// archive entry of a `#ternary.param` in `archive` (opened from
 /// `archivePath`, named in errors). Errors are emitted on `linear`.

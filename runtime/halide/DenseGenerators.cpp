@@ -17,8 +17,9 @@ namespace {
 
 constexpr int kVector = 16; // f32 lanes of AVX-512; two AVX2 registers
 
-/// Σ over `r` of `value` per row `t`, vectorized through an rfactor over
-/// `kVector` columns at a time.
+/// Schedules the row reduction `reduction(t)` (one update over `r`: a sum
+/// or a max) inside `consumer`'s row `t`, vectorized through an rfactor
+/// over `kVector` columns at a time.
 void vectorizeRowReduction(Func reduction, RDom r, Func consumer, Var t) {
   RVar ro("ro"), ri("ri");
   Var u("u");
@@ -70,13 +71,7 @@ public:
     total(t) += e(r, t);
     y(i, t) = e(i, t) / total(t);
 
-    // peak: vectorized through an rfactor like the sums.
-    RVar ro("ro"), ri("ri");
-    Var u("u");
-    Func partialPeak = peak.update().split(r, ro, ri, kVector).rfactor(ri, u);
-    peak.compute_at(y, t);
-    partialPeak.compute_at(peak, Var::outermost()).vectorize(u);
-    partialPeak.update().vectorize(u);
+    vectorizeRowReduction(peak, r, y, t);
     e.compute_at(y, t).vectorize(i, kVector, TailStrategy::GuardWithIf);
     vectorizeRowReduction(total, r, y, t);
     y.vectorize(i, kVector, TailStrategy::GuardWithIf);
