@@ -15,7 +15,7 @@ def TernaryTernarizePass : Pass<"ternary-ternarize", "ModuleOp"> {
     Quantizes the weight of every `ternary.linear` to ternary codes
     {-1, 0, +1} with scales (and offsets) and replaces the layer by a
     `ternary.qlinear` with a `#ternary.ternary` encoding. The mathematics is
-    in `passes/solvers/` (no calibration data is used yet).
+    in `passes/solvers/`; pt2 uses calibration statistics.
 
     Methods (`method=`):
     - `absmean`: BitNet b1.58, s = mean|W| over the tensor
@@ -31,7 +31,19 @@ def TernaryTernarizePass : Pass<"ternary-ternarize", "ModuleOp"> {
       (`block-size=0`) or per `block-size` columns, GPTQ blocks of
       `block-size` (128 when 0). `group-fit=aga` fits each group's (α, μ)
       by PT²-LLM's Activation-aware Grid Alignment (least squares of the
-      group's output error under H) instead of ITF.
+      group's output error under H) instead of ITF. After GPTQ
+      (`refit-scales`, on by default) every row's (α, μ) of all its groups
+      are refitted jointly to the least squares of the output error under H
+      for the codes GPTQ ended with (`solvers::refitScales`).
+
+    Asymmetric calibration (`fit-target=fp`, the default): when the
+    statistics hold `NAME.cross` = X̃ᵀX / rows (sequential calibration with
+    the f32 program as teacher: X̃ the layer's inputs behind the already
+    ternarized layers, X the f32 model's), pt2 quantizes the weights whose
+    outputs on X̃ best match the f32 outputs X Wᵀ,
+    W̃ = W + W (C − H)ᵀ (H + λI)⁻¹ (`solvers::fpOutputTarget`, GPTAQ),
+    instead of W itself; `fit-target=self` ignores `NAME.cross`. The
+    report's errors are then measured against W̃.
 
     With `calibration=STATS.tpar` (written by a calibration program, see
     docs/calibration.md) the report also gives each layer's relative output
@@ -107,6 +119,12 @@ def TernaryTernarizePass : Pass<"ternary-ternarize", "ModuleOp"> {
            "GPTQ dampening for pt2, a fraction of mean(diag H)">,
     Option<"groupFit", "group-fit", "std::string", /*default=*/"\"itf\"",
            "How pt2 fits each group's (alpha, mu): itf or aga">,
+    Option<"refitScales", "refit-scales", "bool", /*default=*/"true",
+           "pt2: after GPTQ, refit each row's scales and offsets jointly to "
+           "the least squares of the output error under H">,
+    Option<"fitTarget", "fit-target", "std::string", /*default=*/"\"fp\"",
+           "pt2: fp fits the f32 model's layer outputs when the statistics "
+           "hold NAME.cross (asymmetric calibration); self fits W">,
     Option<"int4Group", "int4-group", "int64_t", /*default=*/"0",
            "Columns per scale of layers marked int4 (0: one scale per row)">,
     Option<"scaleTypeName", "scale-type", "std::string", /*default=*/"\"f32\"",

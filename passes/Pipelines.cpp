@@ -68,6 +68,16 @@ struct TernarizePipelineOptions
       *this, "group-fit",
       llvm::cl::desc("How pt2 fits each group's (alpha, mu): itf or aga"),
       llvm::cl::init("itf")};
+  Option<bool> refitScales{
+      *this, "refit-scales",
+      llvm::cl::desc("pt2: refit each row's scales and offsets under H after "
+                     "GPTQ"),
+      llvm::cl::init(true)};
+  Option<std::string> fitTarget{
+      *this, "fit-target",
+      llvm::cl::desc("pt2: fp fits the f32 model's outputs when the "
+                     "statistics hold NAME.cross; self fits W"),
+      llvm::cl::init("fp")};
   Option<double> outliers{
       *this, "outliers",
       llvm::cl::desc("Fraction of each matrix's weights kept as a sparse f16 "
@@ -130,6 +140,8 @@ void mlir::terminator::registerPipelines() {
         passOptions.calibration = options.calibration;
         passOptions.percdamp = options.percdamp;
         passOptions.groupFit = options.groupFit;
+        passOptions.refitScales = options.refitScales;
+        passOptions.fitTarget = options.fitTarget;
         passOptions.int4Group = options.int4Group;
         passOptions.scaleTypeName = options.scaleType;
         passOptions.int8Layers.assign(options.int8Layers.begin(),

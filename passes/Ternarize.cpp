@@ -189,23 +189,47 @@ LogicalResult TernaryTernarizePass::ternarize(LinearOp linear) {
     return linear.emitOpError("cannot be ternarized with pt2: it needs the "
                               "calibration Gram matrix; set calibration=FILE "
                               "(terminator-compile --calib-text)");
+  // What pt2 fits: W, or with asymmetric calibration the weights whose
+  // outputs on this layer's (quantized-model) inputs match the f32 model's.
+  const bool gptqRuns = method == "pt2" && !h->isNull();
+  solvers::MatrixView target{values->data(), n, k};
+  std::vector<float> targetStorage, crossStorage;
+  bool fitsFp = false;
+  if (gptqRuns && fitTarget == "fp") {
+    FailureOr<solvers::MatrixView> cross = readCross(
+        linear, stats, param ? param.getKey() : StringRef(), k, crossStorage);
+    if (failed(cross))
+      return failure();
+    if (!cross->isNull()) {
+      solvers::Result<std::vector<float>> t =
+          solvers::fpOutputTarget(target, *h, *cross, percdamp);
+      if (!t)
+        return linear.emitOpError("cannot fit the f32 outputs: ") << t.error();
+      targetStorage = std::move(*t);
+      target = {targetStorage.data(), n, k};
+      fitsFp = true;
+    }
+  }
   // Integer layers: GPTQ with symmetric codes under pt2 (calibrated),
   // plain rounding otherwise.
   int64_t intGroup = intBits == 4 ? int64_t(int4Group) : 0;
   solvers::Result<solvers::TernaryMatrix> q = [&] {
-    solvers::MatrixView view{values->data(), n, k};
     if (!intBits)
-      return solve(view, *h);
-    if (method != "pt2" || h->isNull())
-      return solvers::symmetricInt(view, intBits, intGroup);
+      return solve(target, *h);
+    if (!gptqRuns)
+      return solvers::symmetricInt(target, intBits, intGroup);
     solvers::GptqOptions options;
     options.blockSize = intGroup;
     options.percdamp = percdamp;
     options.intBits = intBits;
-    return solvers::gptq(view, *h, options);
+    return solvers::gptq(target, *h, options);
   }();
   if (!q)
     return linear.emitOpError("cannot be ternarized: ") << q.error();
+  if (gptqRuns && refitScales)
+    if (std::optional<solvers::Error> e =
+            solvers::refitScales(*q, target, *h, percdamp))
+      return linear.emitOpError("cannot refit its scales: ") << e->message;
   int64_t groups = q->groupsPerRow();
   // Stored as f16, the rounded values are what every later step (and the
   // report's errors) sees.
@@ -258,7 +282,8 @@ LogicalResult TernaryTernarizePass::ternarize(LinearOp linear) {
   if (param)
     done[param.getKey()] = Done{encoding, groups, bool(offsets)};
   if (!report.empty()) {
-    solvers::MatrixView view{values->data(), n, k};
+    // Errors against what was fitted (W̃ with asymmetric calibration).
+    solvers::MatrixView view = target;
     llvm::json::Value outputError = nullptr;
     if (!h->isNull())
       if (solvers::Result<double> e =
@@ -274,6 +299,7 @@ LogicalResult TernaryTernarizePass::ternarize(LinearOp linear) {
         {"cols", k},
         {"method",
          intBits ? "int" + std::to_string(intBits) : std::string(method)},
+        {"fit_target", fitsFp ? "fp" : "self"},
         {"encoding", encodingText},
         {"bits_per_weight", encoding.getBitsPerWeight(n, k)},
         {"relative_frobenius_error", solvers::relativeFrobeniusError(view, *q)},
@@ -338,6 +364,11 @@ void TernaryTernarizePass::runOnOperation() {
   if (groupFit != "itf" && groupFit != "aga") {
     module.emitError("ternary-ternarize: unknown group-fit '")
         << groupFit << "'; expected itf or aga";
+    return signalPassFailure();
+  }
+  if (fitTarget != "fp" && fitTarget != "self") {
+    module.emitError("ternary-ternarize: unknown fit-target '")
+        << fitTarget << "'; expected fp or self";
     return signalPassFailure();
   }
   if (method != "absmean" && method != "als" && method != "itf" &&
@@ -421,7 +452,8 @@ void TernaryTernarizePass::runOnOperation() {
     if (param)
       for (auto [archive, name] :
            {std::pair(input, param.getKey().str()),
-            std::pair(stats, (param.getKey() + ".hessian").str())}) {
+            std::pair(stats, (param.getKey() + ".hessian").str()),
+            std::pair(stats, (param.getKey() + ".cross").str())}) {
         char err[TRT_ERROR_MESSAGE_SIZE];
         const trt_entry *entry = nullptr;
         if (archive && trt_archive_find(archive, name.c_str(), &entry, err,

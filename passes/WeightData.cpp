@@ -136,17 +136,26 @@ mlir::ternary::readLinearWeight(LinearOp linear, trt_archive *input,
          << value;
 }
 
+namespace {
+/// KEY + suffix, a f32 [cols, cols] statistics entry, viewed in place or
+/// permuted into `storage` (see readHessian); a null view when `optional`
+/// and absent.
 FailureOr<solvers::MatrixView>
-mlir::ternary::readHessian(Operation *linear, trt_archive *stats, StringRef key,
-                           int64_t cols, std::vector<float> &storage) {
+readSquareStatistic(Operation *linear, trt_archive *stats, StringRef key,
+                    StringRef suffix, int64_t cols, std::vector<float> &storage,
+                    bool optional) {
   if (!stats)
     return solvers::MatrixView{};
   char err[TRT_ERROR_MESSAGE_SIZE];
   const trt_entry *entry = nullptr;
-  std::string name = (key + ".hessian").str();
-  if (trt_archive_find(stats, name.c_str(), &entry, err, sizeof(err)) != TRT_OK)
+  std::string name = (key + suffix).str();
+  if (trt_archive_find(stats, name.c_str(), &entry, err, sizeof(err)) !=
+      TRT_OK) {
+    if (optional)
+      return solvers::MatrixView{};
     return linear->emitOpError("has no calibration statistics: ")
            << err << " (were they made for this model?)";
+  }
   if (entry->dtype != TRT_DTYPE_F32 || entry->rank != 2 ||
       entry->dims[0] != uint64_t(cols) || entry->dims[1] != uint64_t(cols))
     return linear->emitOpError("calibration entry '")
@@ -163,6 +172,21 @@ mlir::ternary::readHessian(Operation *linear, trt_archive *stats, StringRef key,
       solvers::permuteGram(h, std::vector<int64_t>(perm.asArrayRef().begin(),
                                                    perm.asArrayRef().end()));
   return solvers::MatrixView{storage.data(), cols, cols};
+}
+} // namespace
+
+FailureOr<solvers::MatrixView>
+mlir::ternary::readHessian(Operation *linear, trt_archive *stats, StringRef key,
+                           int64_t cols, std::vector<float> &storage) {
+  return readSquareStatistic(linear, stats, key, ".hessian", cols, storage,
+                             /*optional=*/false);
+}
+
+FailureOr<solvers::MatrixView>
+mlir::ternary::readCross(Operation *linear, trt_archive *stats, StringRef key,
+                         int64_t cols, std::vector<float> &storage) {
+  return readSquareStatistic(linear, stats, key, ".cross", cols, storage,
+                             /*optional=*/true);
 }
 
 FailureOr<ArrayRef<char>> mlir::ternary::readWeightBytes(

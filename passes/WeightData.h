@@ -47,6 +47,13 @@ FailureOr<::terminator::solvers::MatrixView>
 readHessian(Operation *op, trt_archive *stats, StringRef key, int64_t cols,
             std::vector<float> &storage);
 
+/// The cross matrix `KEY.cross` [cols, cols] = X̃ᵀX / rows of asymmetric
+/// calibration (docs/calibration.md), like readHessian() but optional: a
+/// null view when `stats` is null or has no such entry.
+FailureOr<::terminator::solvers::MatrixView>
+readCross(Operation *op, trt_archive *stats, StringRef key, int64_t cols,
+          std::vector<float> &storage);
+
 /// The bytes of `weight`'s value: the archive entry of a `#ternary.param`
 /// in `archive` (opened from `archivePath`; its dtype must be `dtype`), or
 /// the inline elements (copied into `storage`). Errors are emitted on `op`.

@@ -393,4 +393,225 @@ Result<TernaryMatrix> gptq(MatrixView w, MatrixView h,
   return q;
 }
 
+namespace {
+
+/// H in double with gptq()'s treatment: dead inputs (H_ii = 0) get H_ii = 1
+/// (listed in `dead`), then λ = percdamp · mean(diag H) on the diagonal.
+std::vector<double> dampenedGram(MatrixView h, double percdamp,
+                                 std::vector<bool> &dead) {
+  const int64_t k = h.cols;
+  std::vector<double> v(size_t(k * k));
+  for (int64_t i = 0; i < k * k; ++i)
+    v[size_t(i)] = double(h.data[i]);
+  dead.assign(size_t(k), false);
+  double meanDiag = 0.0;
+  for (int64_t i = 0; i < k; ++i) {
+    double &d = v[size_t(i * k + i)];
+    if (d == 0.0) {
+      d = 1.0;
+      dead[size_t(i)] = true;
+    }
+    meanDiag += d;
+  }
+  double damp = percdamp * meanDiag / double(std::max<int64_t>(k, 1));
+  for (int64_t i = 0; i < k; ++i)
+    v[size_t(i * k + i)] += damp;
+  return v;
+}
+
+/// Solves L Lᵀ z = b in place (L lower, row-major n x n).
+void choleskySolve(const double *l, int64_t n, double *b) {
+  for (int64_t i = 0; i < n; ++i) {
+    double s = b[i];
+    for (int64_t j = 0; j < i; ++j)
+      s -= l[i * n + j] * b[j];
+    b[i] = s / l[i * n + i];
+  }
+  for (int64_t i = n - 1; i >= 0; --i) {
+    double s = b[i];
+    for (int64_t j = i + 1; j < n; ++j)
+      s -= l[j * n + i] * b[j];
+    b[i] = s / l[i * n + i];
+  }
+}
+
+std::optional<Error> checkPercdamp(double percdamp) {
+  if (!(percdamp >= 0.0) || !std::isfinite(percdamp))
+    return detail::makeError("percdamp must be finite and >= 0, but is ",
+                             percdamp);
+  return std::nullopt;
+}
+
+} // namespace
+
+Result<std::vector<float>> fpOutputTarget(MatrixView w, MatrixView h,
+                                          MatrixView c, double percdamp) {
+  if (auto error = checkPercdamp(percdamp))
+    return *error;
+  if (auto error = detail::checkMatrix(w, "w"))
+    return *error;
+  if (auto error = detail::checkGram(h, w.cols))
+    return *error;
+  if (auto error = detail::checkMatrix(c, "c"))
+    return *error;
+  if (c.rows != w.cols || c.cols != w.cols)
+    return detail::makeError("expects a ", w.cols, " x ", w.cols,
+                             " cross matrix, but c is ", c.rows, " x ",
+                             c.cols);
+  const int64_t n = w.rows, k = w.cols;
+  std::vector<float> target(w.data, w.data + n * k);
+  if (n == 0 || k == 0)
+    return target;
+  std::vector<bool> dead;
+  std::vector<double> l = dampenedGram(h, percdamp, dead);
+  if (!detail::choleskyLower(l.data(), k))
+    return detail::makeError(
+        "h is not positive definite after dampening with percdamp ", percdamp,
+        "; raise percdamp");
+  // D = C − H; row r of the correction solves (H + λI) z = D w_r.
+  std::vector<double> d(size_t(k * k));
+  for (int64_t i = 0; i < k * k; ++i)
+    d[size_t(i)] = double(c.data[i]) - double(h.data[i]);
+  std::vector<double> z(static_cast<size_t>(k));
+  for (int64_t r = 0; r < n; ++r) {
+    const float *wr = w.data + r * k;
+    for (int64_t i = 0; i < k; ++i) {
+      const double *di = &d[size_t(i * k)];
+      double s = 0.0;
+      for (int64_t j = 0; j < k; ++j)
+        s += di[j] * double(wr[j]);
+      z[size_t(i)] = s;
+    }
+    choleskySolve(l.data(), k, z.data());
+    for (int64_t i = 0; i < k; ++i)
+      target[size_t(r * k + i)] = float(double(wr[i]) + z[size_t(i)]);
+  }
+  for (float v : target)
+    if (!std::isfinite(v))
+      return detail::makeError("the f32-output target is not finite; raise "
+                               "percdamp (now ",
+                               percdamp, ")");
+  return target;
+}
+
+std::optional<Error> refitScales(TernaryMatrix &q, MatrixView w, MatrixView h,
+                                 double percdamp) {
+  if (auto error = checkPercdamp(percdamp))
+    return error;
+  if (auto error = detail::checkSameShape(w, q))
+    return error;
+  if (auto error = detail::checkGram(h, w.cols))
+    return error;
+  const int64_t n = q.rows, k = q.cols;
+  if (n == 0 || k == 0)
+    return std::nullopt;
+  const int64_t groups = q.groupsPerRow(), gs = q.groupSize;
+  const bool offsets = !q.offsets.empty();
+  const int64_t per = offsets ? 2 : 1, params = per * groups;
+  std::vector<bool> dead;
+  std::vector<double> hd = dampenedGram(h, percdamp, dead);
+  auto begin = [&](int64_t g) { return g * gs; };
+  auto end = [&](int64_t g) { return std::min(k, (g + 1) * gs); };
+  // u_g = H 1_g (row-independent), and s_gh = 1_gᵀ H 1_h.
+  std::vector<double> u, s;
+  if (offsets) {
+    u.assign(size_t(groups * k), 0.0);
+    for (int64_t g = 0; g < groups; ++g)
+      for (int64_t cIdx = begin(g); cIdx < end(g); ++cIdx)
+        for (int64_t j = 0; j < k; ++j)
+          u[size_t(g * k + j)] += hd[size_t(cIdx * k + j)];
+    s.assign(size_t(groups * groups), 0.0);
+    for (int64_t g = 0; g < groups; ++g)
+      for (int64_t hIdx = 0; hIdx < groups; ++hIdx)
+        for (int64_t j = begin(hIdx); j < end(hIdx); ++j)
+          s[size_t(g * groups + hIdx)] += u[size_t(g * k + j)];
+  }
+  std::vector<double> v(static_cast<size_t>(groups * k));
+  std::vector<double> wr(static_cast<size_t>(k));
+  std::vector<double> a(static_cast<size_t>(params * params));
+  std::vector<double> rhs(static_cast<size_t>(params));
+  std::vector<int64_t> active;
+  for (int64_t r = 0; r < n; ++r) {
+    const int8_t *t = q.codes.data() + r * k;
+    for (int64_t i = 0; i < k; ++i)
+      wr[size_t(i)] = dead[size_t(i)] ? 0.0 : double(w.data[r * k + i]);
+    // v_g = H t_g.
+    std::fill(v.begin(), v.end(), 0.0);
+    std::vector<bool> nonzero(size_t(groups), false);
+    for (int64_t g = 0; g < groups; ++g)
+      for (int64_t cIdx = begin(g); cIdx < end(g); ++cIdx) {
+        if (t[cIdx] == 0)
+          continue;
+        nonzero[size_t(g)] = true;
+        double tc = double(t[cIdx]);
+        const double *hc = &hd[size_t(cIdx * k)];
+        double *vg = &v[size_t(g * k)];
+        for (int64_t j = 0; j < k; ++j)
+          vg[j] += tc * hc[j];
+      }
+    // Parameter p: scale of group p / per, or its offset when p % per = 1.
+    active.clear();
+    for (int64_t p = 0; p < params; ++p)
+      if (p % per == 1 || nonzero[size_t(p / per)])
+        active.push_back(p);
+    const int64_t m = int64_t(active.size());
+    auto basisDotH = [&](int64_t p, int64_t qp) {
+      // b_pᵀ H b_q, with H b_q = v_g or u_g and b_p supported on group p.
+      int64_t gq = qp / per;
+      const double *hb = qp % per == 0 ? &v[size_t(gq * k)] : &u[size_t(gq * k)];
+      int64_t gp = p / per;
+      if (p % per == 1 && qp % per == 1)
+        return s[size_t(gp * groups + gq)];
+      double acc = 0.0;
+      for (int64_t j = begin(gp); j < end(gp); ++j)
+        acc += (p % per == 0 ? double(t[j]) : 1.0) * hb[j];
+      return acc;
+    };
+    double trace = 0.0;
+    for (int64_t i = 0; i < m; ++i) {
+      for (int64_t j = 0; j <= i; ++j)
+        a[size_t(i * m + j)] = basisDotH(active[size_t(i)], active[size_t(j)]);
+      trace += a[size_t(i * m + i)];
+      int64_t p = active[size_t(i)];
+      const double *hb =
+          p % per == 0 ? &v[size_t((p / per) * k)] : &u[size_t((p / per) * k)];
+      double acc = 0.0;
+      for (int64_t j = 0; j < k; ++j)
+        acc += hb[j] * wr[size_t(j)];
+      rhs[size_t(i)] = acc;
+    }
+    if (m == 0)
+      continue;
+    // A tiny ridge keeps an exactly singular system (two groups whose
+    // bases coincide) solvable; a system still not positive definite
+    // keeps the row as it was.
+    for (int64_t i = 0; i < m; ++i)
+      a[size_t(i * m + i)] += 1e-12 * trace / double(m);
+    if (!detail::choleskyLower(a.data(), m))
+      continue;
+    choleskySolve(a.data(), m, rhs.data());
+    bool finite = true;
+    for (int64_t i = 0; i < m; ++i)
+      finite = finite && std::isfinite(rhs[size_t(i)]);
+    if (!finite)
+      continue;
+    for (int64_t i = 0; i < m; ++i) {
+      int64_t p = active[size_t(i)], g = p / per;
+      float value = float(rhs[size_t(i)]);
+      if (p % per == 1) {
+        q.offsets[size_t(r * groups + g)] = value;
+        continue;
+      }
+      float &scale = q.scales[size_t(r * groups + g)];
+      scale = value;
+      if (scale < 0.0f) {
+        scale = -scale;
+        for (int64_t j = begin(g); j < end(g); ++j)
+          q.codes[size_t(r * k + j)] = int8_t(-q.codes[size_t(r * k + j)]);
+      }
+    }
+  }
+  return std::nullopt;
+}
+
 } // namespace terminator::solvers

@@ -103,6 +103,39 @@ struct GptqOptions {
 Result<TernaryMatrix> gptq(MatrixView w, MatrixView h,
                            const GptqOptions &options = {});
 
+/// The weights to quantize so that the quantized model's layer outputs match
+/// the f32 model's (asymmetric calibration, GPTAQ: Li et al. 2025). In a
+/// sequentially calibrated model the layer's inputs X̃ come from the already
+/// quantized layers before it, while the f32 model feeds it X. Per row,
+/// min over ŵ of ‖X̃ŵ − Xw‖² has the normal equations H ŵ = C w with
+/// H = X̃ᵀX̃ / n (the layer's `h`) and C = X̃ᵀX / n (`c`, cols x cols,
+/// C_ij = mean of x̃_i·x_j; not symmetric), so
+///   W̃ = W + W (C − H)ᵀ (H + λI)⁻¹,   λ = percdamp · mean(diag H),
+/// where only the correction is dampened (C = H gives W̃ = W exactly), and
+/// ‖X̃ŵ − Xw‖² = (ŵ − w̃)ᵀ H (ŵ − w̃) + const: GPTQ on W̃ under H minimizes
+/// the error to the f32 outputs. Cost cols³/3 + rows·cols² (double).
+///
+/// Fails on shapes that do not match, non-finite entries, or an H that is
+/// not positive definite after dampening.
+Result<std::vector<float>> fpOutputTarget(MatrixView w, MatrixView h,
+                                          MatrixView c, double percdamp);
+
+/// Given the codes of `q`, refits every scale (and offset) of each row to
+/// the least squares of its output error under the dampened H of gptq()
+/// (dead inputs as there: H_ii = 1 and w_i = 0; λ = percdamp·mean(diag H)):
+/// per row, the 1 or 2 parameters of each of its G groups jointly,
+///   min over θ of (w − Aθ)ᵀ H (w − Aθ),  A = [t_g, 1_g]_g (cols x 2G),
+/// a 2G x 2G system (G x G for codes without offsets). GPTQ fits a group's
+/// (α, μ) before its columns are rounded and compensated, so the codes it
+/// ends with are not those the fit saw; this refit is exact for them and
+/// never raises the dampened error. A negative scale is made positive by
+/// negating the group's codes; parameters of an all-zero code group and
+/// rows whose system is singular keep their values. Cost rows·cols².
+///
+/// Fails on shapes that do not match or a bad `h`.
+std::optional<Error> refitScales(TernaryMatrix &q, MatrixView w, MatrixView h,
+                                 double percdamp);
+
 } // namespace terminator::solvers
 
 #endif // TERMINATOR_PASSES_SOLVERS_ASYMMETRIC_H

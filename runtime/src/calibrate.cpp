@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 
 namespace {
 trt::Calibrator *active = nullptr;
@@ -54,8 +55,157 @@ Calibrator::Calibrator(const trt_calib_layer *layers, int32_t count) {
 
 void Calibrator::setActive(Calibrator *c) { active = c; }
 
+bool Calibrator::restrictTo(const std::string &names, std::string &error) {
+  for (Layer &l : stats)
+    l.active = l.requested = false;
+  size_t start = 0;
+  while (start <= names.size()) {
+    size_t comma = names.find(',', start);
+    std::string name = names.substr(
+        start, comma == std::string::npos ? std::string::npos : comma - start);
+    start = comma == std::string::npos ? names.size() + 1 : comma + 1;
+    if (name.empty())
+      continue;
+    auto it = std::find_if(stats.begin(), stats.end(),
+                           [&](const Layer &l) { return l.name == name; });
+    if (it == stats.end()) {
+      error = "--layers names " + name + ", which this program does not "
+              "observe";
+      return false;
+    }
+    it->requested = it->active = true;
+    if (it->sameAs >= 0 && it->sameAs < int32_t(stats.size()))
+      stats[size_t(it->sameAs)].active = true;
+  }
+  return true;
+}
+
+std::string Calibrator::observedNames() const {
+  std::string out;
+  for (const Layer &l : stats)
+    if (l.requested)
+      out += (out.empty() ? "" : ",") + l.name;
+  return out;
+}
+
+int64_t Calibrator::rows() const {
+  int64_t r = 0;
+  for (const Layer &l : stats)
+    r = std::max(r, l.rows);
+  return r;
+}
+
+std::string Calibrator::groupNames(int64_t id) const {
+  std::string out;
+  for (size_t j = 0; j < stats.size(); ++j)
+    if (stats[j].requested &&
+        (int64_t(j) == id || stats[j].sameAs == int32_t(id)))
+      out += (out.empty() ? "" : ",") + stats[j].name;
+  return out;
+}
+
+namespace {
+bool writeAll(FILE *f, const void *data, size_t bytes) {
+  return std::fwrite(data, 1, bytes, f) == bytes;
+}
+bool readAll(FILE *f, void *data, size_t bytes) {
+  return std::fread(data, 1, bytes, f) == bytes;
+}
+} // namespace
+
+void Calibrator::emitTo(FILE *out, int64_t samples, int64_t seqLen,
+                        int64_t tokens) {
+  emit = out;
+  int64_t header[3] = {samples, seqLen, tokens};
+  if (!writeAll(out, "TRTH", 4) || !writeAll(out, header, sizeof(header)))
+    problem = "cannot write the layer inputs";
+}
+
+bool Calibrator::readTeacher(FILE *in, int64_t samples, int64_t seqLen,
+                             int64_t tokens) {
+  teacher = in;
+  char magic[4];
+  int64_t header[3];
+  if (!readAll(in, magic, 4) || std::memcmp(magic, "TRTH", 4) != 0 ||
+      !readAll(in, header, sizeof(header))) {
+    problem = "the teacher program sent no layer inputs";
+    return false;
+  }
+  if (header[0] != samples || header[1] != seqLen || header[2] != tokens) {
+    problem = "the teacher program reads other windows (" +
+              std::to_string(header[0]) + " samples of " +
+              std::to_string(header[1]) + " tokens from " +
+              std::to_string(header[2]) + " text tokens, against " +
+              std::to_string(samples) + " of " + std::to_string(seqLen) +
+              " from " + std::to_string(tokens) + ")";
+    return false;
+  }
+  for (Layer &l : stats)
+    if (l.active && l.sameAs < 0)
+      l.cross.assign(size_t(l.cols * l.cols), 0.0);
+  return true;
+}
+
+void Calibrator::emitRecord(int64_t id, const float *x, int64_t rows,
+                            int64_t cols, int64_t stride) {
+  std::string names = groupNames(id);
+  uint32_t n = uint32_t(names.size());
+  int64_t shape[2] = {rows, cols};
+  bool ok = writeAll(emit, "TRTX", 4) && writeAll(emit, &n, sizeof(n)) &&
+            writeAll(emit, names.data(), names.size()) &&
+            writeAll(emit, shape, sizeof(shape));
+  for (int64_t r = 0; ok && r < rows; ++r)
+    ok = writeAll(emit, x + r * stride, size_t(cols) * sizeof(float));
+  if (!ok)
+    problem = "cannot write the layer inputs (did the reader stop?)";
+}
+
+bool Calibrator::readRecord(int64_t id, int64_t rows, int64_t cols) {
+  const std::string want = groupNames(id);
+  char magic[4];
+  uint32_t n = 0;
+  if (!readAll(teacher, magic, 4) || std::memcmp(magic, "TRTX", 4) != 0 ||
+      !readAll(teacher, &n, sizeof(n)) || n > (1u << 24)) {
+    problem = "the teacher program stopped before layer " + want;
+    return false;
+  }
+  std::string names(n, '\0');
+  int64_t shape[2];
+  if (!readAll(teacher, names.data(), n) ||
+      !readAll(teacher, shape, sizeof(shape))) {
+    problem = "the teacher program stopped before layer " + want;
+    return false;
+  }
+  // Every layer this program observes through this input must be among
+  // those the teacher sent it for.
+  bool named = true;
+  std::string list = "," + names + ",";
+  for (size_t start = 0; start <= want.size();) {
+    size_t comma = want.find(',', start);
+    std::string one = want.substr(
+        start, comma == std::string::npos ? std::string::npos : comma - start);
+    named = named && list.find("," + one + ",") != std::string::npos;
+    start = comma == std::string::npos ? want.size() + 1 : comma + 1;
+  }
+  if (!named || shape[0] != rows || shape[1] != cols) {
+    problem = "the teacher program sent the input of " + names + " [" +
+              std::to_string(shape[0]) + ", " + std::to_string(shape[1]) +
+              "] where " + want + " [" + std::to_string(rows) + ", " +
+              std::to_string(cols) + "] was expected";
+    return false;
+  }
+  teacherRows.resize(size_t(rows * cols));
+  if (!readAll(teacher, teacherRows.data(), teacherRows.size() * sizeof(float))) {
+    problem = "the teacher program stopped inside the input of " + want;
+    return false;
+  }
+  return true;
+}
+
 void Calibrator::observe(int64_t id, const float *x, int64_t rows, int64_t cols,
                          int64_t stride) {
+  if (!problem.empty())
+    return; // the first problem stops the run; keep it
   if (id < 0 || id >= int64_t(stats.size()) || stats[size_t(id)].cols != cols ||
       stats[size_t(id)].sameAs >= 0) {
     problem = "the program reported layer " + std::to_string(id) + " with " +
@@ -63,7 +213,16 @@ void Calibrator::observe(int64_t id, const float *x, int64_t rows, int64_t cols,
     return;
   }
   Layer &l = stats[size_t(id)];
+  if (!l.active)
+    return;
   rows = std::min(rows, validRows);
+  if (emit) {
+    emitRecord(id, x, rows, cols, stride);
+    l.rows += rows;
+    return;
+  }
+  if (teacher && !readRecord(id, rows, cols))
+    return;
   std::vector<double> row(static_cast<size_t>(cols));
   for (int64_t r = 0; r < rows; ++r) {
     const float *xr = x + r * stride;
@@ -80,6 +239,18 @@ void Calibrator::observe(int64_t id, const float *x, int64_t rows, int64_t cols,
       double *g = &l.gram[size_t(i * cols)];
       for (int64_t j = i; j < cols; ++j)
         g[j] += xi * row[size_t(j)];
+    }
+    // X̃ᵀX: row i of the cross matrix gains x̃_i · x (the teacher's row).
+    if (teacher) {
+      const float *xt = teacherRows.data() + r * cols;
+      for (int64_t i = 0; i < cols; ++i) {
+        double xi = row[size_t(i)];
+        if (xi == 0.0)
+          continue;
+        double *c = &l.cross[size_t(i * cols)];
+        for (int64_t j = 0; j < cols; ++j)
+          c[j] += xi * double(xt[j]);
+      }
     }
   }
   l.rows += rows;
@@ -102,6 +273,8 @@ bool Calibrator::write(const std::string &path, const std::string &info,
   for (const Layer &named : stats) {
     if (!ok)
       break;
+    if (!named.requested)
+      continue;
     if (named.sameAs >= 0 && (named.sameAs >= int32_t(stats.size()) ||
                               stats[size_t(named.sameAs)].sameAs >= 0 ||
                               stats[size_t(named.sameAs)].cols != named.cols)) {
@@ -127,6 +300,13 @@ bool Calibrator::write(const std::string &path, const std::string &info,
              k * sizeof(float)) &&
          add(named.name + ".absmax", TRT_DTYPE_F32, {k}, l.maxAbs.data(),
              k * sizeof(float));
+    if (ok && !l.cross.empty()) {
+      std::vector<float> c(k * k);
+      for (size_t i = 0; i < k * k; ++i)
+        c[i] = float(l.cross[i] / n);
+      ok = add(named.name + ".cross", TRT_DTYPE_F32, {k, k}, c.data(),
+               c.size() * sizeof(float));
+    }
   }
   int64_t count = rows();
   ok = ok &&

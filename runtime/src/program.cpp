@@ -9,6 +9,7 @@
 //   NAME bench [--prompt-tokens N] [--decode-tokens N] [--runs R]
 //   NAME logits (--prompt TEXT | --ids ID,...) [--decode]
 //   NAME calibrate TEXT -o STATS [--samples N] [--seq-len L] [--seed S]
+//                  [--layers NAMES] [--teacher PROGRAM | --emit-inputs -]
 //
 // The model runs through its compiled functions: prefill functions of a
 // few fixed prompt lengths (a prompt is padded to the next one; causal
@@ -40,10 +41,16 @@
 #include <string>
 #include <vector>
 
+#include <csignal>
+#include <fcntl.h>
+#include <spawn.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #if defined(__GLIBC__)
 #include <malloc.h>
 #endif
+
+extern char **environ;
 
 namespace {
 
@@ -438,6 +445,8 @@ const float *Model::decode(int32_t token) {
 
 struct Options {
   std::string command, prompt, file, weights, output;
+  std::string layers, teacher, emitInputs;
+  bool layersGiven = false;
   int samples = 128, seqLen = 0;
   std::vector<int32_t> ids;
   int steps = 256, threads = 1, promptTokens = 0, decodeTokens = 128, runs = 3;
@@ -470,13 +479,22 @@ void usage(const trt_model_info *m, const char *prog, const std::string &cmd) {
   } else if (cmd == "calibrate") {
     std::printf(
         "usage: %s calibrate FILE -o STATS.tpar [--samples N] [--seq-len L]"
-        " [--seed S]\n\n"
+        " [--seed S]\n"
+        "          [--layers NAME,...] [--teacher PROGRAM | --emit-inputs -]"
+        "\n\n"
         "Runs the model on windows of L tokens (default: the context, %d)\n"
         "drawn at random (seed S, default 0) from FILE's documents (each line\n"
         "that is not empty or all spaces, encoded with BOS, concatenated), N\n"
         "of them (default 128), and writes the input statistics of every\n"
         "linear layer (docs/calibration.md). Only calibration programs\n"
-        "(made by terminator-compile --calib-text) can.\n",
+        "(made by terminator-compile --calib-text) can.\n"
+        "  --layers NAMES     observe only these layers (archive names)\n"
+        "  --teacher PROGRAM  also sum X~'X against the inputs PROGRAM (the "
+        "f32\n"
+        "                     calibration program) sees on the same windows\n"
+        "  --emit-inputs -    write the layers' inputs to stdout for a "
+        "student\n"
+        "                     instead of statistics (no -o)\n",
         prog, m->context_length);
   } else if (cmd == "logits") {
     std::printf(
@@ -652,6 +670,30 @@ int parse(int argc, char **argv, const trt_model_info *m, Options &o) {
       ok = v != nullptr;
       if (v)
         o.output = v;
+    } else if (o.command == "calibrate" && a == "--layers") {
+      const char *v = value("--layers");
+      ok = v != nullptr;
+      if (v) {
+        o.layers = v;
+        o.layersGiven = true;
+      }
+    } else if (o.command == "calibrate" && a == "--teacher") {
+      const char *v = value("--teacher");
+      ok = v != nullptr;
+      if (v)
+        o.teacher = v;
+    } else if (o.command == "calibrate" && a == "--emit-inputs") {
+      const char *v = value("--emit-inputs");
+      ok = v != nullptr;
+      if (v && std::string(v) != "-") {
+        std::fprintf(stderr,
+                     "%s: error: --emit-inputs writes to stdout only; give "
+                     "'-', got '%s'\n",
+                     prog, v);
+        ok = false;
+      }
+      if (v)
+        o.emitInputs = v;
     } else if (o.command == "calibrate" && a == "--samples") {
       ok = integer("--samples", o.samples, 1);
     } else if (o.command == "calibrate" && a == "--seq-len") {
@@ -673,11 +715,20 @@ int parse(int argc, char **argv, const trt_model_info *m, Options &o) {
     usage(m, prog, o.command);
     return 0;
   }
-  if (o.command == "calibrate" && (o.file.empty() || o.output.empty())) {
+  if (o.command == "calibrate" &&
+      (o.file.empty() || (o.output.empty() && o.emitInputs.empty()))) {
     std::fprintf(stderr,
                  "%s: error: calibrate needs a text FILE and -o "
                  "STATS.tpar (see %s calibrate --help)\n",
                  prog, prog);
+    return 2;
+  }
+  if (o.command == "calibrate" && !o.emitInputs.empty() &&
+      (!o.output.empty() || !o.teacher.empty())) {
+    std::fprintf(stderr,
+                 "%s: error: --emit-inputs writes no statistics; it takes "
+                 "neither -o nor --teacher\n",
+                 prog);
     return 2;
   }
   if (o.command == "perplexity" && o.file.empty()) {
@@ -864,6 +915,82 @@ bool readDocuments(const std::string &path, std::vector<std::string> &docs,
   return true;
 }
 
+/// The teacher of asymmetric calibration: `PROGRAM calibrate ...
+/// --emit-inputs -` as a child process whose stdout this process reads.
+/// The destructor stops it if it still runs (a failed student).
+class TeacherProcess {
+public:
+  ~TeacherProcess() {
+    if (in)
+      std::fclose(in);
+    if (pid > 0) {
+      kill(pid, SIGTERM);
+      int status;
+      waitpid(pid, &status, 0);
+    }
+  }
+  bool start(const std::vector<std::string> &args, std::string &error) {
+    int fds[2];
+    if (pipe(fds) != 0) {
+      error = std::string("cannot make a pipe: ") + std::strerror(errno);
+      return false;
+    }
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_addclose(&actions, fds[0]);
+    posix_spawn_file_actions_adddup2(&actions, fds[1], 1);
+    posix_spawn_file_actions_addclose(&actions, fds[1]);
+    std::vector<char *> argv;
+    for (const std::string &a : args)
+      argv.push_back(const_cast<char *>(a.c_str()));
+    argv.push_back(nullptr);
+    int rc = posix_spawn(&pid, args[0].c_str(), &actions, nullptr,
+                         argv.data(), environ);
+    posix_spawn_file_actions_destroy(&actions);
+    close(fds[1]);
+#ifdef F_SETPIPE_SZ
+    // Room for a few layer inputs, so that the teacher runs ahead instead
+    // of in lockstep with this process (best effort).
+    fcntl(fds[0], F_SETPIPE_SZ, 1 << 20);
+#endif
+    if (rc != 0) {
+      close(fds[0]);
+      pid = -1;
+      error = "cannot run the teacher program " + args[0] + ": " +
+              std::strerror(rc);
+      return false;
+    }
+    in = fdopen(fds[0], "rb");
+    return in != nullptr;
+  }
+  /// Closes the pipe and waits; false with `error` unless it exited 0.
+  bool finish(std::string &error) {
+    bool extra = std::fgetc(in) != EOF;
+    std::fclose(in);
+    in = nullptr;
+    int status = 0;
+    waitpid(pid, &status, 0);
+    pid = -1;
+    if (extra) {
+      error = "the teacher program sent more layer inputs than this program "
+              "observed (is it the f32 program of the same model?)";
+      return false;
+    }
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+      return true;
+    error = "the teacher program failed (" +
+            (WIFEXITED(status)
+                 ? "exit " + std::to_string(WEXITSTATUS(status))
+                 : "signal " + std::to_string(WTERMSIG(status))) +
+            ")";
+    return false;
+  }
+  FILE *in = nullptr;
+
+private:
+  pid_t pid = -1;
+};
+
 int runCalibrate(const Options &o, Model &model, const trt::Tokenizer &tok,
                  const trt_model_info *m, const char *prog) {
   if (m->num_calib_layers == 0)
@@ -888,6 +1015,31 @@ int runCalibrate(const Options &o, Model &model, const trt::Tokenizer &tok,
     return fail(prog, o.file + " holds no text to calibrate on");
   int len = int(std::min<size_t>(size_t(seqLen), stream.size()));
   trt::Calibrator calib(m->calib_layers, m->num_calib_layers);
+  if (o.layersGiven && !calib.restrictTo(o.layers, error))
+    return fail(prog, error);
+  const bool emitting = !o.emitInputs.empty();
+  TeacherProcess teacher;
+  if (emitting) {
+    calib.emitTo(stdout, o.samples, len, int64_t(stream.size()));
+  } else if (!o.teacher.empty()) {
+    std::vector<std::string> args = {o.teacher,
+                                     "calibrate",
+                                     o.file,
+                                     "--samples",
+                                     std::to_string(o.samples),
+                                     "--seq-len",
+                                     std::to_string(len),
+                                     "--seed",
+                                     std::to_string(o.seed),
+                                     "--layers",
+                                     calib.observedNames(),
+                                     "--emit-inputs",
+                                     "-"};
+    if (!teacher.start(args, error))
+      return fail(prog, error);
+    if (!calib.readTeacher(teacher.in, o.samples, len, int64_t(stream.size())))
+      return fail(prog, calib.problem);
+  }
   trt::Calibrator::setActive(&calib);
   calib.setValidRows(len);
   // xorshift64*, as the sampler, for the window starts.
@@ -905,17 +1057,24 @@ int runCalibrate(const Options &o, Model &model, const trt::Tokenizer &tok,
     if (!calib.problem.empty())
       return fail(prog, calib.problem);
     double now = seconds();
-    if (now - last > 5.0 || s + 1 == o.samples) {
+    if (!emitting && (now - last > 5.0 || s + 1 == o.samples)) {
       std::fprintf(stderr, "calibration: %d/%d samples of %d tokens, %.0f s\n",
                    s + 1, o.samples, len, now - t0);
       last = now;
     }
   }
   trt::Calibrator::setActive(nullptr);
+  if (emitting)
+    return std::fflush(stdout) == 0
+               ? 0
+               : fail(prog, "cannot write the layer inputs to stdout");
+  if (!o.teacher.empty() && !teacher.finish(error))
+    return fail(prog, error);
   std::string info = "text " + o.file + "\nsamples " +
                      std::to_string(o.samples) + "\nseq_len " +
                      std::to_string(len) + "\nseed " + std::to_string(o.seed) +
-                     "\nmodel " + m->model_name + "\n";
+                     "\nmodel " + m->model_name + "\n" +
+                     (o.teacher.empty() ? "" : "teacher " + o.teacher + "\n");
   if (!calib.write(o.output, info, error))
     return fail(prog, "cannot write " + o.output + ": " + error);
   std::fprintf(stderr, "calibration: %lld tokens per layer -> %s\n",

@@ -764,6 +764,166 @@ TEST(AgaGptqTest, GptqRejectsBadInput) {
                        "percdamp 0; raise percdamp");
 }
 
+TEST(RefitScalesTest, NeverRaisesTheOutputErrorOfGptq) {
+  // GPTQ fits a group's (α, μ) before compensation changes the codes; the
+  // joint refit under H is exact for the final codes. With percdamp 0 it
+  // minimizes tr(E H Eᵀ) itself, so it never raises it, and on GPTQ's
+  // output it lowers it.
+  for (Distribution d : kDistributions)
+    for (int64_t block : {int64_t(0), int64_t(64)})
+      for (unsigned bits : {0u, 4u}) {
+        SCOPED_TRACE(std::string(nameOf(d)) + " block " +
+                     std::to_string(block) + " bits " + std::to_string(bits));
+        std::vector<float> w = randomMatrix(kRows, kCols, 110, d);
+        std::vector<float> h = correlatedGram(kCols, 512, 111);
+        MatrixView view{w.data(), kRows, kCols}, hView{h.data(), kCols, kCols};
+        GptqOptions options;
+        options.blockSize = block;
+        options.intBits = bits;
+        Result<TernaryMatrix> q = gptq(view, hView, options);
+        ASSERT_TRUE(q.ok()) << q.error();
+        double before = outputErrorOf(view, *q, h);
+        TernaryMatrix refit = *q;
+        ASSERT_FALSE(refitScales(refit, view, hView, 0.0));
+        double after = outputErrorOf(view, refit, h);
+        EXPECT_LE(after, before * (1.0 + 1e-9));
+        EXPECT_LT(after, 0.99 * before);
+        // Codes move only by a sign flip of a whole group.
+        for (size_t i = 0; i < q->codes.size(); ++i)
+          EXPECT_EQ(std::abs(int(refit.codes[i])), std::abs(int(q->codes[i])));
+        for (float s : refit.scales)
+          EXPECT_GE(s, 0.0f);
+      }
+}
+
+TEST(RefitScalesTest, OneGroupPerRowIsAga) {
+  // With one group per row AGA's 2x2 weighted least squares is the same
+  // problem (AGA keeps ITF's codes and refits (α, μ) under H).
+  std::vector<float> w = randomMatrix(16, 96, 120, Distribution::Laplacian);
+  std::vector<float> h = correlatedGram(96, 256, 121);
+  MatrixView view{w.data(), 16, 96}, hView{h.data(), 96, 96};
+  AsymmetricOptions options;
+  options.blockSize = 0;
+  Result<TernaryMatrix> fitted = itf(view, options);
+  Result<TernaryMatrix> weighted = aga(view, hView, options);
+  ASSERT_TRUE(fitted.ok() && weighted.ok());
+  TernaryMatrix refit = *fitted;
+  ASSERT_FALSE(refitScales(refit, view, hView, 0.0));
+  for (size_t i = 0; i < refit.scales.size(); ++i) {
+    EXPECT_NEAR(refit.scales[i], weighted->scales[i],
+                1e-3 * std::fabs(weighted->scales[i]));
+    EXPECT_NEAR(refit.offsets[i], weighted->offsets[i],
+                1e-3 * std::fabs(weighted->scales[i]));
+  }
+}
+
+TEST(RefitScalesTest, KeepsAllZeroGroupsAndRejectsBadShapes) {
+  std::vector<float> w(2 * 8, 0.5f), h(64, 0.0f);
+  for (int i = 0; i < 8; ++i)
+    h[size_t(i * 8 + i)] = 1.0f;
+  TernaryMatrix q = TernaryMatrix::zeros(2, 8, 4, /*withOffsets=*/true);
+  q.scales = {0.25f, 0.25f, 0.25f, 0.25f};
+  ASSERT_FALSE(refitScales(q, {w.data(), 2, 8}, {h.data(), 8, 8}, 0.01));
+  // No codes: the scales keep their values, the offsets fit the mean.
+  for (float s : q.scales)
+    EXPECT_EQ(s, 0.25f);
+  for (float o : q.offsets)
+    EXPECT_NEAR(o, 0.5f, 1e-6f);
+  std::optional<Error> e = refitScales(q, {w.data(), 2, 8}, {h.data(), 4, 4}, 0.0);
+  ASSERT_TRUE(e.has_value());
+  EXPECT_EQ(e->message, "expects a 8 x 8 gram matrix, but h is 4 x 4");
+}
+
+/// ‖X̃ Ŵᵀ − X Wᵀ‖² / ‖X Wᵀ‖²: the error of a quantized layer fed by the
+/// quantized model (x̃) against the f32 layer fed by the f32 model (x).
+double errorToFpOutputs(const std::vector<double> &xq,
+                        const std::vector<double> &xf, int64_t tokens,
+                        MatrixView w, const std::vector<float> &wq) {
+  double err = 0.0, ref = 0.0;
+  for (int64_t t = 0; t < tokens; ++t)
+    for (int64_t r = 0; r < w.rows; ++r) {
+      double a = 0.0, b = 0.0;
+      for (int64_t i = 0; i < w.cols; ++i) {
+        a += xq[size_t(t * w.cols + i)] * wq[size_t(r * w.cols + i)];
+        b += xf[size_t(t * w.cols + i)] * double(w.at(r, i));
+      }
+      err += (a - b) * (a - b);
+      ref += b * b;
+    }
+  return err / ref;
+}
+
+TEST(FpOutputTargetTest, GptqOnTheTargetFitsTheFpOutputsBetter) {
+  // X (f32 model) correlated; X̃ = X + a correlated perturbation, as the
+  // inputs of a layer behind already quantized layers. GPTQ on W̃ under
+  // H = X̃ᵀX̃ fits the f32 outputs X Wᵀ better than GPTQ on W.
+  const int64_t k = 64, rows = 32, tokens = 2048;
+  std::mt19937 rng(130);
+  std::normal_distribution<double> normal(0.0, 1.0);
+  std::vector<double> mix(size_t(k * k)), xf(size_t(tokens * k), 0.0),
+      xq(size_t(tokens * k));
+  for (double &e : mix)
+    e = normal(rng) / std::sqrt(double(k));
+  for (int64_t t = 0; t < tokens; ++t)
+    for (int64_t i = 0; i < k; ++i) {
+      double z = normal(rng) * (0.1 + std::exp(-double(i) / 16.0));
+      for (int64_t j = 0; j < k; ++j)
+        xf[size_t(t * k + j)] += z * mix[size_t(i * k + j)];
+    }
+  for (int64_t t = 0; t < tokens; ++t)
+    for (int64_t j = 0; j < k; ++j)
+      xq[size_t(t * k + j)] =
+          xf[size_t(t * k + j)] * (1.0 + 0.3 * std::sin(double(j))) +
+          0.1 * normal(rng) * std::fabs(xf[size_t(t * k + (j + 1) % k)]);
+  std::vector<float> h(size_t(k * k)), c(size_t(k * k));
+  for (int64_t i = 0; i < k; ++i)
+    for (int64_t j = 0; j < k; ++j) {
+      double sh = 0.0, sc = 0.0;
+      for (int64_t t = 0; t < tokens; ++t) {
+        sh += xq[size_t(t * k + i)] * xq[size_t(t * k + j)];
+        sc += xq[size_t(t * k + i)] * xf[size_t(t * k + j)];
+      }
+      h[size_t(i * k + j)] = float(sh / double(tokens));
+      c[size_t(i * k + j)] = float(sc / double(tokens));
+    }
+  for (Distribution d : kDistributions) {
+    SCOPED_TRACE(nameOf(d));
+    std::vector<float> w = randomMatrix(rows, k, 131, d);
+    MatrixView view{w.data(), rows, k}, hView{h.data(), k, k},
+        cView{c.data(), k, k};
+    Result<std::vector<float>> target = fpOutputTarget(view, hView, cView, 0.01);
+    ASSERT_TRUE(target.ok()) << target.error();
+    GptqOptions options;
+    options.blockSize = 0;
+    Result<TernaryMatrix> plain = gptq(view, hView, options);
+    Result<TernaryMatrix> asym =
+        gptq({target->data(), rows, k}, hView, options);
+    ASSERT_TRUE(plain.ok() && asym.ok());
+    double plainError = errorToFpOutputs(xq, xf, tokens, view, plain->decodeAll());
+    double asymError = errorToFpOutputs(xq, xf, tokens, view, asym->decodeAll());
+    EXPECT_LT(asymError, 0.9 * plainError);
+    // The unquantized target itself fits the f32 outputs almost exactly,
+    // far better than W does.
+    double wError = errorToFpOutputs(xq, xf, tokens, view,
+                                     std::vector<float>(w.begin(), w.end()));
+    EXPECT_LT(errorToFpOutputs(xq, xf, tokens, view, *target), 0.2 * wError);
+  }
+}
+
+TEST(FpOutputTargetTest, EqualInputsGiveTheWeightsAndBadShapesFail) {
+  std::vector<float> w = randomMatrix(4, 32, 140, Distribution::Gaussian);
+  std::vector<float> h = correlatedGram(32, 128, 141);
+  MatrixView view{w.data(), 4, 32}, hView{h.data(), 32, 32};
+  Result<std::vector<float>> same = fpOutputTarget(view, hView, hView, 0.01);
+  ASSERT_TRUE(same.ok()) << same.error();
+  EXPECT_EQ(*same, w);
+  Result<std::vector<float>> bad =
+      fpOutputTarget(view, hView, {h.data(), 16, 64}, 0.01);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.error(), "expects a 32 x 32 cross matrix, but c is 16 x 64");
+  EXPECT_FALSE(fpOutputTarget(view, hView, hView, -1.0).ok());
+}
+
 //===----------------------------------------------------------------------===//
 // Hadamard rotation
 //===----------------------------------------------------------------------===//

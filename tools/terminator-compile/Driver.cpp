@@ -104,6 +104,8 @@ public:
     llvm::errs() << llvm::format("%.1f s\n", s);
     open = false;
   }
+  /// Counts `delta` more (or fewer) stages than announced.
+  void addStages(int delta) { stages += delta; }
   /// Ends the line of a failed stage, so the error starts on its own line.
   void fail() {
     if (open)
@@ -552,7 +554,7 @@ LogicalResult ternarize(ModuleOp module, const CompileOptions &options,
       "terminator-ternarize{{method={0} granularity={1} "
       "block-size={2} percdamp={3:E9} group-fit={7} int4-group={8} "
       "scale-type={9} outliers={10:E9} ssr={11} progress={12} "
-      "output-archive={4}{5}{6}}",
+      "fit-target={13} refit-scales={14} output-archive={4}{5}{6}}",
       options.method, options.granularity, options.blockSize, options.percdamp,
       outputArchive,
       options.int8Layers.empty()
@@ -571,7 +573,8 @@ LogicalResult ternarize(ModuleOp module, const CompileOptions &options,
                : std::string()),
       options.groupFit, options.int4Group, options.scaleType, options.outliers,
       options.ssr ? "true" : "false",
-      showsTernarizeProgress(module) ? "true" : "false");
+      showsTernarizeProgress(module) ? "true" : "false", options.fitTarget,
+      options.refitScales ? "true" : "false");
   auto pm = PassManager::on<ModuleOp>(module->getContext());
   if (failed(parsePassPipeline(pipeline, pm, llvm::errs())))
     return failure();
@@ -1229,25 +1232,56 @@ int mlir::terminator::compileModel(const CompileOptions &options) {
           importAll(context, options, *iface, calibSpecs, "");
       if (failed(probe))
         return progress.fail(), 1;
-      std::vector<std::string> all;
+      // The layers in program order, grouped by the value they read (q, k
+      // and v; gate and up): a stage never splits a group, so layers that
+      // share an input are observed behind the same ternarized layers.
+      std::vector<std::vector<std::string>> groups;
+      llvm::DenseMap<Value, size_t> groupOf;
       llvm::StringSet<> seen;
       (**probe).walk([&](ternary::LinearOp op) {
         auto w = op.getWeight().getDefiningOp<ternary::WeightOp>();
         auto p = w ? dyn_cast<ternary::ParamAttr>(w.getValue()) : nullptr;
-        if (p && seen.insert(p.getKey()).second)
-          all.push_back(p.getKey().str());
+        if (!p || !seen.insert(p.getKey()).second)
+          return;
+        auto [it, inserted] =
+            groupOf.try_emplace(op.getInput(), groups.size());
+        if (inserted)
+          groups.emplace_back();
+        groups[it->second].push_back(p.getKey().str());
       });
-      int64_t n = std::max<int64_t>(
-          1, std::min<int64_t>(options.calibStages, all.size()));
-      size_t per = (all.size() + size_t(n) - 1) / size_t(n);
-      for (size_t i = 0; i < all.size(); i += per)
-        stages.emplace_back(all.begin() + i,
-                            all.begin() + std::min(all.size(), i + per));
+      // K stages of consecutive groups (K at most the number of groups):
+      // stage s opens once s/K of the layers are placed, or when the groups
+      // left are only enough for the stages left.
+      size_t total = 0;
+      for (const auto &g : groups)
+        total += g.size();
+      size_t n = size_t(std::max<int64_t>(
+          1, std::min<int64_t>(options.calibStages, int64_t(groups.size()))));
+      size_t placed = 0;
+      for (size_t g = 0; g < groups.size(); ++g) {
+        if (stages.empty() ||
+            (stages.size() < n && (placed * n >= stages.size() * total ||
+                                   groups.size() - g <= n - stages.size())))
+          stages.emplace_back();
+        stages.back().insert(stages.back().end(), groups[g].begin(),
+                             groups[g].end());
+        placed += groups[g].size();
+      }
+      progress.addStages(int(stages.size()) -
+                         int(std::max<int64_t>(1, options.calibStages)));
     }
+    // Asymmetric calibration: stage 0's program (the f32 model) observes
+    // every layer and serves later stages as the teacher that streams the
+    // f32 model's inputs of their layers (docs/calibration.md).
+    const bool teacher = stages.size() > 1 && options.method == "pt2" &&
+                         options.fitTarget == "fp";
+    std::string teacherExe;
     std::vector<std::string> done, stageFiles;
     for (size_t k = 0; k < stages.size(); ++k) {
-      progress.stage(llvm::formatv("calibration stage {0}/{1}: {2} layers\n",
-                                   k + 1, stages.size(), stages[k].size()));
+      progress.stage(llvm::formatv(
+          "calibration stage {0}/{1}: {2} layers{3}\n", k + 1, stages.size(),
+          stages[k].size(),
+          teacher && k > 0 ? ", fitting the f32 program's outputs" : ""));
       std::string sk = std::to_string(k);
       FailureOr<OwningOpRef<ModuleOp>> calibModule =
           importAll(context, options, *iface, calibSpecs,
@@ -1263,8 +1297,10 @@ int mlir::terminator::compileModel(const CompileOptions &options) {
           return progress.fail(), 1;
       }
       llvm::StringSet<> observe;
-      for (const std::string &l : stages[k])
-        observe.insert(l);
+      for (size_t j = k == 0 && teacher ? 0 : k;
+           j < (k == 0 && teacher ? stages.size() : k + 1); ++j)
+        for (const std::string &l : stages[j])
+          observe.insert(l);
       std::vector<CalibLayer> layers =
           instrumentLinears(**calibModule, observe);
       std::string exeName = "calibration-program-" + sk;
@@ -1273,6 +1309,18 @@ int mlir::terminator::compileModel(const CompileOptions &options) {
                               "calibration program", layers)))
         return progress.fail(), 1;
       std::string exe = tmp + "/" + exeName;
+      if (!options.saveTemps.empty())
+        for (std::string f : {exeName, exeName + ".tpar"})
+          if (std::error_code ec = llvm::sys::fs::copy_file(
+                  tmp + "/" + f, options.saveTemps + "/" + f)) {
+            progress.fail();
+            error() << "cannot copy " << f << " to " << options.saveTemps
+                    << ": " << ec.message() << "\n";
+            return 1;
+          }
+      if (!options.saveTemps.empty())
+        llvm::sys::fs::setPermissions(options.saveTemps + "/" + exeName,
+                                      llvm::sys::fs::perms(0755));
       stageFiles.push_back(tmp + "/calib-stage-" + sk + ".tpar");
       std::vector<std::string> argv = {exe,
                                        "calibrate",
@@ -1285,6 +1333,14 @@ int mlir::terminator::compileModel(const CompileOptions &options) {
                                        std::to_string(seqLen),
                                        "--seed",
                                        std::to_string(options.seed)};
+      if (teacher && k == 0) {
+        argv.push_back("--layers");
+        argv.push_back(llvm::join(stages[0], ","));
+        teacherExe = exe;
+      } else if (teacher) {
+        argv.push_back("--teacher");
+        argv.push_back(teacherExe);
+      }
       SmallVector<StringRef> refs(argv.begin(), argv.end());
       std::string message;
       if (int rc = llvm::sys::ExecuteAndWait(exe, refs, std::nullopt, {}, 0, 0,

@@ -40,6 +40,12 @@ struct CompileOptions {
   double percdamp = 0.01;
   /// How pt2 fits each group's (alpha, mu): itf or aga.
   std::string groupFit = "itf";
+  /// pt2 with sequential calibration: fit the f32 model's layer outputs
+  /// (fp: the stage programs read the f32 program's inputs, asymmetric
+  /// calibration) or the layer's own weights on its inputs (self).
+  std::string fitTarget = "fp";
+  /// pt2: refit each row's scales and offsets under H after GPTQ.
+  bool refitScales = true;
   /// Mixed precision: columns per scale of int4 layers (0: one per row).
   int64_t int4Group = 0;
   /// Element type of the scales and offsets: f16 (default; half the meta

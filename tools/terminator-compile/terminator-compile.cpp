@@ -85,6 +85,18 @@ static cl::opt<std::string>
                       "(least squares of the output error under the "
                       "calibration Gram matrix)"),
              cl::init("itf"), cl::cat(category));
+static cl::opt<std::string> fitTarget(
+    "fit-target",
+    cl::desc("pt2 with --calib-stages > 1: fp (default) fits each layer to "
+             "the f32 model's outputs, reading the f32 program's inputs "
+             "during calibration (asymmetric calibration, GPTAQ); self fits "
+             "the layer's own f32 weights"),
+    cl::init("fp"), cl::cat(category));
+static cl::opt<bool> noRefitScales(
+    "no-refit-scales",
+    cl::desc("pt2: keep the scales and offsets GPTQ fitted before rounding "
+             "(by default they are refitted under H for the final codes)"),
+    cl::cat(category));
 static cl::opt<int64_t> int4Group(
     "int4-group",
     cl::desc("Mixed precision: columns per scale of int4 layers (default 0: "
@@ -171,7 +183,8 @@ static cl::opt<std::string>
                cl::value_desc("dir"), cl::cat(category));
 static cl::opt<std::string>
     saveTemps("save-temps",
-              cl::desc("Keep the LLVM IR, object and model description here"),
+              cl::desc("Keep the LLVM IR, object and model description here, "
+                       "and the calibration programs (with their weights)"),
               cl::value_desc("dir"), cl::cat(category));
 
 int main(int argc, char **argv) {
@@ -208,6 +221,8 @@ int main(int argc, char **argv) {
   options.context = context;
   options.percdamp = percdamp;
   options.groupFit = groupFit;
+  options.fitTarget = fitTarget;
+  options.refitScales = !noRefitScales;
   options.int4Group = int4Group;
   options.scaleType = scaleType;
   options.head = head;
@@ -237,6 +252,12 @@ int main(int argc, char **argv) {
   if (!(outliers >= 0.0 && outliers < 1.0)) {
     errs() << "terminator-compile: error: --outliers expects a fraction in "
               "[0, 1), e.g. 0.005\n";
+    return 2;
+  }
+  if (fitTarget != "fp" && fitTarget != "self") {
+    errs() << "terminator-compile: error: --fit-target expects fp or self, "
+              "got '"
+           << fitTarget << "'\n";
     return 2;
   }
   if (head != "int8" && head != "int4" && head != "ternary") {
