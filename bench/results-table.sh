@@ -12,13 +12,14 @@
 #   - held-out stories perplexity: the program itself
 #     (examples/stories260K/heldout.txt, the model's own samples);
 #   - decode tokens/s: the program's `bench` (1 thread, best of 3).
-# Prints a markdown table. About 20 minutes on this machine. Needs ./dev test
-# (or ./dev run) first.
+# Prints a markdown table. About 80 minutes on this machine (each 21-stage
+# calibration takes about 10). Needs ./dev test (or ./dev run) first.
 #
 #   bench/results-table.sh [TEXT]   (default: examples/wikitext-2/wiki.test.raw)
 #   ONLY=sequential bench/results-table.sh   (only the recipes so named; the
 #   later sequential ones reuse the first one's calibration, so keep it:
-#   ONLY="block 64" runs the four block-64 rows, the first calibrating)
+#   ONLY="block 64" runs the block-64 rows, the first calibrating;
+#   ONLY=asymmetric the four asymmetric rows)
 #
 #===------------------------------------------------------------------------===#
 set -euo pipefail
@@ -31,26 +32,35 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/terminator-results.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 
 # The sequential recipes share one calibration (6 stages): the head and the
-# mixed-precision choice do not change what the stages observe.
-seq="--method pt2 --calib $work/seq6.tpar"
+# mixed-precision choice do not change what the stages observe. They fit
+# each layer's own weights (--fit-target self --no-refit-scales: the recipe
+# before asymmetric calibration).
+seq="--method pt2 --calib $work/seq6.tpar --fit-target self --no-refit-scales"
+# Asymmetric calibration, one stage per input group (21 on stories260K),
+# each fitting the f32 program's outputs (the default fit of pt2).
+seq21="--method pt2 --calib $work/seq21.tpar --percdamp 0.1"
 # The block-64 recipes calibrate on their own (the stages then observe
 # earlier layers ternarized per block, SSR-reordered), and share that.
-seq64="--method pt2 --calib $work/seq6-b64.tpar --block-size 64"
+seq64="--method pt2 --calib $work/seq6-b64.tpar --block-size 64 --fit-target self --no-refit-scales"
 recipes=(
   "f32|--no-ternarize"
   "absmean (per row)|--method absmean"
   "ALS (per row)|--method als"
   "ITF (per row)|--method itf"
   "pt2 (GPTQ+ITF, calibrated)|--method pt2 --calib-text $model/calibration.txt --calib-seq-len 512"
-  "pt2, sequential calibration (6 stages)|--method pt2 --calib-text $model/calibration.txt --calib-seq-len 512 --calib-stages 6 --save-calib $work/seq6.tpar"
+  "pt2, sequential calibration (6 stages)|--method pt2 --calib-text $model/calibration.txt --calib-seq-len 512 --calib-stages 6 --fit-target self --no-refit-scales --save-calib $work/seq6.tpar"
   "pt2, sequential, head ternary|$seq --head ternary"
   "pt2, sequential + 0.5 % outliers|$seq --outliers 0.005"
   "pt2, sequential, mixed int4/int8 within 3.0 bits|$seq --bits-per-weight 3.0"
   "pt2, sequential, mixed int4/int8 within 3.5 bits|$seq --bits-per-weight 3.5"
-  "pt2, sequential, block 64 + SSR|--method pt2 --calib-text $model/calibration.txt --calib-seq-len 512 --calib-stages 6 --block-size 64 --save-calib $work/seq6-b64.tpar"
+  "pt2, sequential, block 64 + SSR|--method pt2 --calib-text $model/calibration.txt --calib-seq-len 512 --calib-stages 6 --fit-target self --no-refit-scales --block-size 64 --save-calib $work/seq6-b64.tpar"
   "pt2, sequential, block 64 without SSR|$seq64 --no-ssr"
   "pt2, sequential, block 64 + SSR + 0.5 % outliers|$seq64 --outliers 0.005"
   "pt2, sequential, block 64 + SSR, mixed int4/int8 within 3.0 bits|$seq64 --bits-per-weight 3.0"
+  "pt2, asymmetric, 21 stages, percdamp 0.1|--method pt2 --calib-text $model/calibration.txt --calib-seq-len 512 --calib-stages 21 --percdamp 0.1 --save-calib $work/seq21.tpar"
+  "pt2, asymmetric, 21 stages, percdamp 0.1, mixed int4/int8 within 3.0 bits|$seq21 --bits-per-weight 3.0"
+  "pt2, asymmetric, 21 stages|--method pt2 --calib-text $model/calibration.txt --calib-seq-len 512 --calib-stages 21"
+  "pt2, asymmetric, 21 stages, block 64 + SSR|--method pt2 --calib-text $model/calibration.txt --calib-seq-len 512 --calib-stages 21 --block-size 64"
 )
 echo "| recipe | real bits / linear weight | WikiText-2 ppl | KL to f32 (nats/token) | held-out stories ppl | decode tokens/s |"
 echo "|---|---|---|---|---|---|"
