@@ -237,6 +237,57 @@ Result<TernaryMatrix> fitGroups(MatrixView w, MatrixView h,
 
 } // namespace
 
+namespace {
+
+/// H in double with gptq()'s treatment: dead inputs (H_ii = 0) get H_ii = 1
+/// (listed in `dead`), then λ = percdamp · mean(diag H) on the diagonal.
+std::vector<double> dampenedGram(MatrixView h, double percdamp,
+                                 std::vector<bool> &dead) {
+  const int64_t k = h.cols;
+  std::vector<double> v(size_t(k * k));
+  for (int64_t i = 0; i < k * k; ++i)
+    v[size_t(i)] = double(h.data[i]);
+  dead.assign(size_t(k), false);
+  double meanDiag = 0.0;
+  for (int64_t i = 0; i < k; ++i) {
+    double &d = v[size_t(i * k + i)];
+    if (d == 0.0) {
+      d = 1.0;
+      dead[size_t(i)] = true;
+    }
+    meanDiag += d;
+  }
+  double damp = percdamp * meanDiag / double(std::max<int64_t>(k, 1));
+  for (int64_t i = 0; i < k; ++i)
+    v[size_t(i * k + i)] += damp;
+  return v;
+}
+
+/// Solves L Lᵀ z = b in place (L lower, row-major n x n).
+void choleskySolve(const double *l, int64_t n, double *b) {
+  for (int64_t i = 0; i < n; ++i) {
+    double s = b[i];
+    for (int64_t j = 0; j < i; ++j)
+      s -= l[i * n + j] * b[j];
+    b[i] = s / l[i * n + i];
+  }
+  for (int64_t i = n - 1; i >= 0; --i) {
+    double s = b[i];
+    for (int64_t j = i + 1; j < n; ++j)
+      s -= l[j * n + i] * b[j];
+    b[i] = s / l[i * n + i];
+  }
+}
+
+std::optional<Error> checkPercdamp(double percdamp) {
+  if (!(percdamp >= 0.0) || !std::isfinite(percdamp))
+    return detail::makeError("percdamp must be finite and >= 0, but is ",
+                             percdamp);
+  return std::nullopt;
+}
+
+} // namespace
+
 Result<TernaryMatrix> itf(MatrixView w, const AsymmetricOptions &options) {
   return fitGroups(w, MatrixView{}, options);
 }
@@ -253,9 +304,8 @@ Result<TernaryMatrix> gptq(MatrixView w, MatrixView h,
                            const GptqOptions &options) {
   if (auto error = checkOptions(options.blockSize, options.maxIterations))
     return *error;
-  if (!(options.percdamp >= 0.0) || !std::isfinite(options.percdamp))
-    return detail::makeError("percdamp must be finite and >= 0, but is ",
-                             options.percdamp);
+  if (auto error = checkPercdamp(options.percdamp))
+    return *error;
   if (auto error = detail::checkMatrix(w, "w"))
     return *error;
   if (auto error = detail::checkGram(h, w.cols))
@@ -278,22 +328,12 @@ Result<TernaryMatrix> gptq(MatrixView w, MatrixView h,
 
   // 1. Dead inputs and dampening, in double.
   std::vector<float> wc(w.data, w.data + n * k);
-  std::vector<double> v(size_t(k * k));
-  for (int64_t i = 0; i < k * k; ++i)
-    v[size_t(i)] = double(h.data[i]);
-  double meanDiag = 0.0;
-  for (int64_t i = 0; i < k; ++i) {
-    double &d = v[size_t(i * k + i)];
-    if (d == 0.0) {
-      d = 1.0;
+  std::vector<bool> dead;
+  std::vector<double> v = dampenedGram(h, options.percdamp, dead);
+  for (int64_t i = 0; i < k; ++i)
+    if (dead[size_t(i)])
       for (int64_t r = 0; r < n; ++r)
         wc[size_t(r * k + i)] = 0.0f;
-    }
-    meanDiag += d;
-  }
-  double damp = options.percdamp * meanDiag / double(k);
-  for (int64_t i = 0; i < k; ++i)
-    v[size_t(i * k + i)] += damp;
 
   // The diagonal blocks of the dampened H, for AGA.
   std::vector<std::vector<float>> diagBlocks;
@@ -392,57 +432,6 @@ Result<TernaryMatrix> gptq(MatrixView w, MatrixView h,
   }
   return q;
 }
-
-namespace {
-
-/// H in double with gptq()'s treatment: dead inputs (H_ii = 0) get H_ii = 1
-/// (listed in `dead`), then λ = percdamp · mean(diag H) on the diagonal.
-std::vector<double> dampenedGram(MatrixView h, double percdamp,
-                                 std::vector<bool> &dead) {
-  const int64_t k = h.cols;
-  std::vector<double> v(size_t(k * k));
-  for (int64_t i = 0; i < k * k; ++i)
-    v[size_t(i)] = double(h.data[i]);
-  dead.assign(size_t(k), false);
-  double meanDiag = 0.0;
-  for (int64_t i = 0; i < k; ++i) {
-    double &d = v[size_t(i * k + i)];
-    if (d == 0.0) {
-      d = 1.0;
-      dead[size_t(i)] = true;
-    }
-    meanDiag += d;
-  }
-  double damp = percdamp * meanDiag / double(std::max<int64_t>(k, 1));
-  for (int64_t i = 0; i < k; ++i)
-    v[size_t(i * k + i)] += damp;
-  return v;
-}
-
-/// Solves L Lᵀ z = b in place (L lower, row-major n x n).
-void choleskySolve(const double *l, int64_t n, double *b) {
-  for (int64_t i = 0; i < n; ++i) {
-    double s = b[i];
-    for (int64_t j = 0; j < i; ++j)
-      s -= l[i * n + j] * b[j];
-    b[i] = s / l[i * n + i];
-  }
-  for (int64_t i = n - 1; i >= 0; --i) {
-    double s = b[i];
-    for (int64_t j = i + 1; j < n; ++j)
-      s -= l[j * n + i] * b[j];
-    b[i] = s / l[i * n + i];
-  }
-}
-
-std::optional<Error> checkPercdamp(double percdamp) {
-  if (!(percdamp >= 0.0) || !std::isfinite(percdamp))
-    return detail::makeError("percdamp must be finite and >= 0, but is ",
-                             percdamp);
-  return std::nullopt;
-}
-
-} // namespace
 
 Result<std::vector<float>> fpOutputTarget(MatrixView w, MatrixView h,
                                           MatrixView c, double percdamp) {

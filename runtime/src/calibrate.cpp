@@ -55,17 +55,27 @@ Calibrator::Calibrator(const trt_calib_layer *layers, int32_t count) {
 
 void Calibrator::setActive(Calibrator *c) { active = c; }
 
+namespace {
+/// The non-empty names of a comma-separated list.
+std::vector<std::string> splitNames(const std::string &list) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (start <= list.size()) {
+    size_t comma = list.find(',', start);
+    if (comma == std::string::npos)
+      comma = list.size();
+    if (comma > start)
+      out.push_back(list.substr(start, comma - start));
+    start = comma + 1;
+  }
+  return out;
+}
+} // namespace
+
 bool Calibrator::restrictTo(const std::string &names, std::string &error) {
   for (Layer &l : stats)
     l.active = l.requested = false;
-  size_t start = 0;
-  while (start <= names.size()) {
-    size_t comma = names.find(',', start);
-    std::string name = names.substr(
-        start, comma == std::string::npos ? std::string::npos : comma - start);
-    start = comma == std::string::npos ? names.size() + 1 : comma + 1;
-    if (name.empty())
-      continue;
+  for (const std::string &name : splitNames(names)) {
     auto it = std::find_if(stats.begin(), stats.end(),
                            [&](const Layer &l) { return l.name == name; });
     if (it == stats.end()) {
@@ -178,15 +188,10 @@ bool Calibrator::readRecord(int64_t id, int64_t rows, int64_t cols) {
   }
   // Every layer this program observes through this input must be among
   // those the teacher sent it for.
+  std::vector<std::string> sent = splitNames(names);
   bool named = true;
-  std::string list = "," + names + ",";
-  for (size_t start = 0; start <= want.size();) {
-    size_t comma = want.find(',', start);
-    std::string one = want.substr(
-        start, comma == std::string::npos ? std::string::npos : comma - start);
-    named = named && list.find("," + one + ",") != std::string::npos;
-    start = comma == std::string::npos ? want.size() + 1 : comma + 1;
-  }
+  for (const std::string &one : splitNames(want))
+    named = named && std::find(sent.begin(), sent.end(), one) != sent.end();
   if (!named || shape[0] != rows || shape[1] != cols) {
     problem = "the teacher program sent the input of " + names + " [" +
               std::to_string(shape[0]) + ", " + std::to_string(shape[1]) +
