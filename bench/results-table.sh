@@ -12,14 +12,14 @@
 #   - held-out stories perplexity: the program itself
 #     (examples/stories260K/heldout.txt, the model's own samples);
 #   - decode tokens/s: the program's `bench` (1 thread, best of 3).
-# Prints a markdown table. About 80 minutes on this machine (each 21-stage
+# Prints a markdown table. About 90 minutes on this machine (each 21-stage
 # calibration takes about 10). Needs ./dev test (or ./dev run) first.
 #
 #   bench/results-table.sh [TEXT]   (default: examples/wikitext-2/wiki.test.raw)
 #   ONLY=sequential bench/results-table.sh   (only the recipes so named; the
 #   later sequential ones reuse the first one's calibration, so keep it:
 #   ONLY="block 64" runs the block-64 rows, the first calibrating;
-#   ONLY=asymmetric the four asymmetric rows)
+#   ONLY=asymmetric the five asymmetric rows)
 #
 #===------------------------------------------------------------------------===#
 set -euo pipefail
@@ -31,8 +31,10 @@ py=$build/venv/bin/python
 work=$(mktemp -d "${TMPDIR:-/tmp}/terminator-results.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 
-# The sequential recipes share one calibration (6 stages): the head and the
-# mixed-precision choice do not change what the stages observe. They fit
+# The sequential recipes share one calibration (6 stages; the head does not
+# change what the stages observe; these mixed rows choose precisions on the
+# shared statistics, while the asymmetric mixed rows calibrate behind their
+# chosen precisions). They fit
 # each layer's own weights (--fit-target self --no-refit-scales: the recipe
 # before asymmetric calibration).
 seq="--method pt2 --calib $work/seq6.tpar --fit-target self --no-refit-scales"
@@ -58,7 +60,8 @@ recipes=(
   "pt2, sequential, block 64 + SSR + 0.5 % outliers|$seq64 --outliers 0.005"
   "pt2, sequential, block 64 + SSR, mixed int4/int8 within 3.0 bits|$seq64 --bits-per-weight 3.0"
   "pt2, asymmetric, 21 stages, percdamp 0.1|--method pt2 --calib-text $model/calibration.txt --calib-seq-len 512 --calib-stages 21 --percdamp 0.1 --save-calib $work/seq21.tpar"
-  "pt2, asymmetric, 21 stages, percdamp 0.1, mixed int4/int8 within 3.0 bits|$seq21 --bits-per-weight 3.0"
+  "pt2, asymmetric, 21 stages, percdamp 0.1, mixed int4/int8 within 3.0 bits|--method pt2 --calib-text $model/calibration.txt --calib-seq-len 512 --calib-stages 21 --percdamp 0.1 --bits-per-weight 3.0"
+  "pt2, asymmetric, 21 stages, mixed int4/int8 within 3.0 bits|--method pt2 --calib-text $model/calibration.txt --calib-seq-len 512 --calib-stages 21 --bits-per-weight 3.0"
   "pt2, asymmetric, 21 stages|--method pt2 --calib-text $model/calibration.txt --calib-seq-len 512 --calib-stages 21"
   "pt2, asymmetric, 21 stages, block 64 + SSR|--method pt2 --calib-text $model/calibration.txt --calib-seq-len 512 --calib-stages 21 --block-size 64"
 )

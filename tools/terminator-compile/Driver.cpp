@@ -67,6 +67,7 @@
 
 #include <chrono>
 #include <cmath>
+#include <map>
 #include <optional>
 
 using namespace mlir;
@@ -583,6 +584,69 @@ LogicalResult ternarize(ModuleOp module, const CompileOptions &options,
   module->setAttr(ternary::TernaryDialect::getArchiveAttrName(),
                   StringAttr::get(module->getContext(), outputArchive));
   return success();
+}
+
+/// Sets ternary.precision on every linear layer whose archive key is in
+/// `precisions`, as select-precision and --head mark layers.
+void markPrecisions(ModuleOp module,
+                    const llvm::StringMap<std::string> &precisions) {
+  module.walk([&](ternary::LinearOp op) {
+    auto w = op.getWeight().getDefiningOp<ternary::WeightOp>();
+    auto p = w ? dyn_cast<ternary::ParamAttr>(w.getValue()) : nullptr;
+    auto it = p ? precisions.find(p.getKey()) : precisions.end();
+    if (it != precisions.end())
+      op->setAttr(ternary::TernaryDialect::getPrecisionAttrName(),
+                  StringAttr::get(module.getContext(), it->second));
+  });
+}
+
+/// The --head precision of the output head, keyed by its archive entry
+/// (empty when the head stays ternary or --int8-layers names it).
+llvm::StringMap<std::string> headPrecision(ModuleOp module,
+                                           const Interface &iface,
+                                           const CompileOptions &options) {
+  llvm::StringMap<std::string> out;
+  if (!options.ternarize || options.head == "ternary")
+    return out;
+  auto logits = llvm::find_if(
+      iface.outputs, [](const Port &p) { return p.role == TRT_ARG_LOGITS; });
+  std::string key =
+      findHeadKey(module, unsigned(logits - iface.outputs.begin()));
+  if (!key.empty() && !llvm::is_contained(options.int8Layers, key))
+    out[key] = options.head;
+  return out;
+}
+
+/// Mixed precision for sequential calibration, chosen once before the
+/// later stages run so that they calibrate behind the precisions the final
+/// model will have: ternary-select-precision on `module` (the head already
+/// marked) with the f32 model's statistics; each weight's precision by
+/// archive key.
+FailureOr<llvm::StringMap<std::string>>
+choosePrecisions(ModuleOp module, const CompileOptions &options,
+                 StringRef stats) {
+  std::string pipeline = llvm::formatv(
+      "ternary-select-precision{{bits-per-weight={0:E9} method={1} "
+      "block-size={2} int4-group={3} scale-type={4} calibration={5}{6}}",
+      options.bitsPerWeight, options.method, options.blockSize,
+      options.int4Group, options.scaleType, stats,
+      options.int8Layers.empty()
+          ? std::string()
+          : " int8-layers=" + llvm::join(options.int8Layers, ","));
+  auto pm = PassManager::on<ModuleOp>(module->getContext());
+  if (failed(parsePassPipeline(pipeline, pm, llvm::errs())) ||
+      failed(pm.run(module)))
+    return failure();
+  llvm::StringMap<std::string> out;
+  module.walk([&](ternary::LinearOp op) {
+    auto w = op.getWeight().getDefiningOp<ternary::WeightOp>();
+    auto p = w ? dyn_cast<ternary::ParamAttr>(w.getValue()) : nullptr;
+    auto mark = op->getAttrOfType<StringAttr>(
+        ternary::TernaryDialect::getPrecisionAttrName());
+    if (p && mark)
+      out[p.getKey()] = mark.getValue().str();
+  });
+  return out;
 }
 
 /// One function's arguments in call order, after ternary-params-to-arguments.
@@ -1206,6 +1270,9 @@ int mlir::terminator::compileModel(const CompileOptions &options) {
   // A calibration program first, when asked for: it observes the inputs of
   // every linear layer on the text, in f32.
   std::string stats = options.calibPath;
+  // Precisions chosen before sequential calibration (mixed precision with
+  // several stages), by archive key; empty otherwise.
+  llvm::StringMap<std::string> chosen;
   if (!options.calibTextPath.empty()) {
     if (tok->format == "none") {
       progress.fail();
@@ -1243,8 +1310,7 @@ int mlir::terminator::compileModel(const CompileOptions &options) {
         auto p = w ? dyn_cast<ternary::ParamAttr>(w.getValue()) : nullptr;
         if (!p || !seen.insert(p.getKey()).second)
           return;
-        auto [it, inserted] =
-            groupOf.try_emplace(op.getInput(), groups.size());
+        auto [it, inserted] = groupOf.try_emplace(op.getInput(), groups.size());
         if (inserted)
           groups.emplace_back();
         groups[it->second].push_back(p.getKey().str());
@@ -1275,13 +1341,23 @@ int mlir::terminator::compileModel(const CompileOptions &options) {
     // f32 model's inputs of their layers (docs/calibration.md).
     const bool teacher = stages.size() > 1 && options.method == "pt2" &&
                          options.fitTarget == "fp";
-    std::string teacherExe;
+    // Mixed precision with several stages: stage 0 sums every layer of the
+    // f32 model, the precisions are chosen on those statistics, and later
+    // stages calibrate behind layers at their final precision.
+    const bool precisionFirst =
+        stages.size() > 1 && options.bitsPerWeight > 0 && options.ternarize;
+    const bool observeAll = teacher || precisionFirst;
+    std::string teacherExe, chosenSummary;
     std::vector<std::string> done, stageFiles;
     for (size_t k = 0; k < stages.size(); ++k) {
       progress.stage(llvm::formatv(
-          "calibration stage {0}/{1}: {2} layers{3}\n", k + 1, stages.size(),
+          "calibration stage {0}/{1}: {2} layers{3}{4}\n", k + 1, stages.size(),
           stages[k].size(),
-          teacher && k > 0 ? ", fitting the f32 program's outputs" : ""));
+          teacher && k > 0 ? ", fitting the f32 program's outputs" : "",
+          k > 0 ? chosenSummary
+          : precisionFirst
+              ? ", every layer's f32 statistics for choosing precisions"
+              : ""));
       std::string sk = std::to_string(k);
       FailureOr<OwningOpRef<ModuleOp>> calibModule =
           importAll(context, options, *iface, calibSpecs,
@@ -1291,14 +1367,15 @@ int mlir::terminator::compileModel(const CompileOptions &options) {
       if (!done.empty()) {
         CompileOptions partial = options;
         partial.onlyLayers = done;
+        markPrecisions(**calibModule, chosen);
         if (failed(ternarize(
                 **calibModule, partial, tmp + "/calib-ternary-" + sk + ".tpar",
                 tmp + "/calib-merged-" + std::to_string(k - 1) + ".tpar")))
           return progress.fail(), 1;
       }
       llvm::StringSet<> observe;
-      for (size_t j = k == 0 && teacher ? 0 : k;
-           j < (k == 0 && teacher ? stages.size() : k + 1); ++j)
+      for (size_t j = k == 0 && observeAll ? 0 : k;
+           j < (k == 0 && observeAll ? stages.size() : k + 1); ++j)
         for (const std::string &l : stages[j])
           observe.insert(l);
       std::vector<CalibLayer> layers =
@@ -1334,8 +1411,10 @@ int mlir::terminator::compileModel(const CompileOptions &options) {
                                        "--seed",
                                        std::to_string(options.seed)};
       if (teacher && k == 0) {
-        argv.push_back("--layers");
-        argv.push_back(llvm::join(stages[0], ","));
+        if (!precisionFirst) {
+          argv.push_back("--layers");
+          argv.push_back(llvm::join(stages[0], ","));
+        }
         teacherExe = exe;
       } else if (teacher) {
         argv.push_back("--teacher");
@@ -1351,8 +1430,33 @@ int mlir::terminator::compileModel(const CompileOptions &options) {
         return 1;
       }
       stats = tmp + "/calib-merged-" + sk + ".tpar";
-      if (failed(mergeArchives(stageFiles, stats)))
+      // Later stages first: their statistics of a layer replace the f32
+      // ones that stage 0 sums for choosing precisions.
+      std::vector<std::string> newestFirst(stageFiles.rbegin(),
+                                           stageFiles.rend());
+      if (failed(mergeArchives(newestFirst, stats)))
         return progress.fail(), 1;
+      if (precisionFirst && k == 0) {
+        FailureOr<OwningOpRef<ModuleOp>> selectModule = importAll(
+            context, options, *iface, calibSpecs, tmp + "/select-import.tpar");
+        if (failed(selectModule))
+          return progress.fail(), 1;
+        markPrecisions(**selectModule,
+                       headPrecision(**selectModule, *iface, options));
+        FailureOr<llvm::StringMap<std::string>> picked =
+            choosePrecisions(**selectModule, options, stats);
+        if (failed(picked))
+          return progress.fail(), 1;
+        chosen = std::move(*picked);
+        std::map<std::string, int> counts;
+        for (const auto &entry : chosen)
+          ++counts[entry.getValue()];
+        chosenSummary = ", behind the chosen precisions (";
+        for (const auto &[name, n] : counts)
+          chosenSummary += (chosenSummary.back() == '(' ? "" : ", ") +
+                           std::to_string(n) + " " + name;
+        chosenSummary += ")";
+      }
       done.insert(done.end(), stages[k].begin(), stages[k].end());
     }
     progress.finish();
@@ -1375,25 +1479,21 @@ int mlir::terminator::compileModel(const CompileOptions &options) {
   // The output head keeps --head's precision (int8 by default), marked
   // like mixed precision marks a layer, so that ternarization obeys it and
   // select-precision leaves it out of the budget.
-  std::string headKey;
-  if (options.ternarize && options.head != "ternary") {
-    auto logits = llvm::find_if(
-        iface->outputs, [](const Port &p) { return p.role == TRT_ARG_LOGITS; });
-    headKey = findHeadKey(**module, unsigned(logits - iface->outputs.begin()));
-    if (llvm::is_contained(options.int8Layers, headKey))
-      headKey.clear(); // --int8-layers names it: an int8 layer like the others
-    (*module)->walk([&](ternary::LinearOp op) {
-      auto w = op.getWeight().getDefiningOp<ternary::WeightOp>();
-      auto p = w ? dyn_cast<ternary::ParamAttr>(w.getValue()) : nullptr;
-      if (!headKey.empty() && p && p.getKey() == headKey)
-        op->setAttr(ternary::TernaryDialect::getPrecisionAttrName(),
-                    StringAttr::get(&context, options.head));
-    });
-  }
+  // An int8 layer named by --int8-layers is an int8 layer like the others.
+  llvm::StringMap<std::string> head = headPrecision(**module, *iface, options);
+  std::string headKey =
+      head.empty() ? std::string() : head.begin()->getKey().str();
+  markPrecisions(**module, head);
   if (options.ternarize) {
     progress.stage("ternarizing (" + options.method + ")" +
                    (showsTernarizeProgress(**module) ? "\n" : ""));
-    if (failed(ternarize(**module, options, tmp + "/ternary.tpar", stats)))
+    // Precisions chosen before the calibration stages are the final ones.
+    CompileOptions finalOptions = options;
+    if (!chosen.empty()) {
+      markPrecisions(**module, chosen);
+      finalOptions.bitsPerWeight = 0;
+    }
+    if (failed(ternarize(**module, finalOptions, tmp + "/ternary.tpar", stats)))
       return progress.fail(), 1;
   } else {
     progress.stage("keeping f32 weights (--no-ternarize)");
