@@ -5,7 +5,9 @@
 // expected ids are in Inputs/tok512-expected.txt, written by
 // Inputs/make_tok512_expected.py. The GPT-2 tokenizer runs on a small
 // vocabulary built here: the 256 byte symbols in GPT-2's order (so byte
-// ids match GPT-2's) plus a few hand-written merges.
+// ids match GPT-2's) plus a few hand-written merges; and on the real GPT-2
+// vocabulary, id for id against Hugging Face tokenizers
+// (Inputs/gpt2-expected.txt, written by Inputs/make_gpt2_expected.py).
 //
 //===----------------------------------------------------------------------===//
 
@@ -31,6 +33,11 @@ const std::string kSourceDir = TERMINATOR_SOURCE_DIR;
 const std::string kTok512 = kSourceDir + "/examples/stories260K/tok512.bin";
 const std::string kExpected =
     kSourceDir + "/test/unit/Inputs/tok512-expected.txt";
+// The real GPT-2 vocabulary (Inputs/gpt2/PROVENANCE.md) and the ids Hugging
+// Face tokenizers gives with it (Inputs/make_gpt2_expected.py).
+const std::string kGpt2Dir = kSourceDir + "/test/unit/Inputs/gpt2";
+const std::string kGpt2Expected =
+    kSourceDir + "/test/unit/Inputs/gpt2-expected.txt";
 
 std::string readFile(const std::string &path) {
   std::string bytes;
@@ -75,9 +82,9 @@ struct Case {
   Ids ids;
 };
 
-std::vector<Case> loadCases() {
+std::vector<Case> loadCases(const std::string &path = kExpected) {
   std::vector<Case> cases;
-  std::string data = readFile(kExpected);
+  std::string data = readFile(path);
   int line = 0;
   for (size_t start = 0; start < data.size();) {
     size_t end = data.find('\n', start);
@@ -558,6 +565,31 @@ TEST_F(TokenizerGpt2, RejectsBadMerges) {
   EXPECT_EQ(Tokenizer::fromGpt2(vocab, "h e\nx y\n", error), nullptr);
   EXPECT_THAT(error, HasSubstr("merges.txt line 2: \"xy\" is not in "
                                "vocab.json"));
+}
+
+} // namespace
+
+namespace {
+
+// The real GPT-2 vocabulary: 50,257 tokens, 50,000 merges.
+TEST(TokenizerGpt2Real, MatchesHuggingFaceTokenizers) {
+  std::string vocab = readFile(kGpt2Dir + "/vocab.json");
+  std::string merges = readFile(kGpt2Dir + "/merges.txt");
+  ASSERT_FALSE(vocab.empty() || merges.empty()) << "cannot read " << kGpt2Dir;
+  std::string error;
+  auto tokenizer = Tokenizer::fromGpt2(vocab, merges, error);
+  ASSERT_NE(tokenizer, nullptr) << error;
+  EXPECT_EQ(tokenizer->vocabSize(), 50257);
+  EXPECT_EQ(tokenizer->bos, 50256);
+  EXPECT_EQ(tokenizer->eos, 50256);
+  std::vector<Case> cases = loadCases(kGpt2Expected);
+  ASSERT_GE(cases.size(), 400u) << "cannot read " << kGpt2Expected;
+  for (const Case &c : cases) {
+    SCOPED_TRACE("gpt2-expected.txt line " + std::to_string(c.line));
+    Ids ids = tokenizer->encode(c.text, false);
+    EXPECT_EQ(ids, c.ids);
+    EXPECT_EQ(decodeAll(*tokenizer, -1, ids), c.text);
+  }
 }
 
 } // namespace
