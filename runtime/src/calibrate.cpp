@@ -207,6 +207,34 @@ bool Calibrator::readRecord(int64_t id, int64_t rows, int64_t cols) {
   return true;
 }
 
+namespace {
+/// Σ_r a[r] b[r] over one chunk, in eight float lanes (which vectorize
+/// without reassociating), summed in double.
+inline double chunkDot(const float *a, const float *b) {
+  float acc[8] = {};
+  for (int64_t r = 0; r < trt::Calibrator::kChunk; r += 8)
+    for (int l = 0; l < 8; ++l)
+      acc[l] += a[r + l] * b[r + l];
+  double s = 0.0;
+  for (float v : acc)
+    s += double(v);
+  return s;
+}
+
+/// out[i k + j] += chunkDot(column i of a, column j of b) for every j
+/// (j >= i when `upper`); a and b hold k columns of kChunk rows.
+void accumulateProducts(const float *a, const float *b, int64_t k, bool upper,
+                        double *out) {
+  constexpr int64_t n = trt::Calibrator::kChunk;
+  for (int64_t i = 0; i < k; ++i) {
+    const float *ai = a + i * n;
+    double *o = out + i * k;
+    for (int64_t j = upper ? i : 0; j < k; ++j)
+      o[j] += chunkDot(ai, b + j * n);
+  }
+}
+} // namespace
+
 void Calibrator::observe(int64_t id, const float *x, int64_t rows, int64_t cols,
                          int64_t stride) {
   if (!problem.empty())
@@ -228,34 +256,37 @@ void Calibrator::observe(int64_t id, const float *x, int64_t rows, int64_t cols,
   }
   if (teacher && !readRecord(id, rows, cols))
     return;
-  std::vector<double> row(static_cast<size_t>(cols));
-  for (int64_t r = 0; r < rows; ++r) {
-    const float *xr = x + r * stride;
-    for (int64_t c = 0; c < cols; ++c) {
-      row[size_t(c)] = xr[c];
-      l.sumAbs[size_t(c)] += std::fabs(double(xr[c]));
-      l.maxAbs[size_t(c)] = std::max(l.maxAbs[size_t(c)], std::fabs(xr[c]));
-    }
-    // Upper triangle of x xᵀ; mirrored when written.
-    for (int64_t i = 0; i < cols; ++i) {
-      double xi = row[size_t(i)];
-      if (xi == 0.0)
-        continue;
-      double *g = &l.gram[size_t(i * cols)];
-      for (int64_t j = i; j < cols; ++j)
-        g[j] += xi * row[size_t(j)];
-    }
-    // X̃ᵀX: row i of the cross matrix gains x̃_i · x (the teacher's row).
-    if (teacher) {
-      const float *xt = teacherRows.data() + r * cols;
-      for (int64_t i = 0; i < cols; ++i) {
-        double xi = row[size_t(i)];
-        if (xi == 0.0)
-          continue;
-        double *c = &l.cross[size_t(i * cols)];
-        for (int64_t j = 0; j < cols; ++j)
-          c[j] += xi * double(xt[j]);
+  // In chunks of kChunk rows: each chunk transposed (zero-padded) into
+  // columns, every entry of XᵀX (and X̃ᵀX) a float dot product of kChunk
+  // terms, added to the double sums. Float within a chunk, double across
+  // chunks: the error stays that of kChunk float products.
+  const int64_t k = cols;
+  chunk.resize(size_t(k * kChunk));
+  if (teacher)
+    teacherChunk.resize(size_t(k * kChunk));
+  for (int64_t r0 = 0; r0 < rows; r0 += kChunk) {
+    const int64_t n = std::min(kChunk, rows - r0);
+    std::fill(chunk.begin(), chunk.end(), 0.0f);
+    for (int64_t r = 0; r < n; ++r) {
+      const float *xr = x + (r0 + r) * stride;
+      for (int64_t c = 0; c < k; ++c) {
+        chunk[size_t(c * kChunk + r)] = xr[c];
+        l.sumAbs[size_t(c)] += std::fabs(double(xr[c]));
+        l.maxAbs[size_t(c)] = std::max(l.maxAbs[size_t(c)], std::fabs(xr[c]));
       }
+    }
+    // Upper triangle of XᵀX; mirrored when written.
+    accumulateProducts(chunk.data(), chunk.data(), k, /*upper=*/true,
+                       l.gram.data());
+    // X̃ᵀX: entry (i, j) gains Σ_r x̃_ri · x_rj (x the teacher's rows).
+    if (teacher) {
+      std::fill(teacherChunk.begin(), teacherChunk.end(), 0.0f);
+      const float *xt = teacherRows.data() + r0 * k;
+      for (int64_t r = 0; r < n; ++r)
+        for (int64_t c = 0; c < k; ++c)
+          teacherChunk[size_t(c * kChunk + r)] = xt[r * k + c];
+      accumulateProducts(chunk.data(), teacherChunk.data(), k,
+                         /*upper=*/false, l.cross.data());
     }
   }
   l.rows += rows;

@@ -75,6 +75,8 @@ public:
              std::string &error) const;
   /// Set when a call reported an unknown layer or a wrong width.
   std::string problem;
+  /// Rows summed in float before they join the double sums.
+  static constexpr int64_t kChunk = 64;
 
 private:
   struct Layer {
@@ -98,6 +100,8 @@ private:
   FILE *emit = nullptr;
   FILE *teacher = nullptr;
   std::vector<float> teacherRows;
+  /// The current chunk of rows, transposed: [cols][kChunk] (student, teacher).
+  std::vector<float> chunk, teacherChunk;
   /// The comma-separated requested names sharing layer `id`'s input.
   std::string groupNames(int64_t id) const;
   void emitRecord(int64_t id, const float *x, int64_t rows, int64_t cols,

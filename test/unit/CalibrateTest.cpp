@@ -10,6 +10,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <string>
@@ -216,3 +217,64 @@ TEST(CalibrateTest, MismatchedStreamsAreRefusedWithAReason) {
 }
 
 } // namespace
+
+// Many rows, in calls that are not whole chunks, with a row stride wider
+// than the input: the Gram matrix and the cross matrix match double sums.
+TEST(CalibrateTest, ChunkedSumsMatchDoubleSumsOnAwkwardShapes) {
+  constexpr int64_t k = 67, stride = 70, calls = 3, perCall = 150;
+  const trt_calib_layer layers[] = {{"w", k, -1}};
+  auto data = [](float seed) {
+    std::vector<float> x(size_t(perCall * stride));
+    for (size_t i = 0; i < x.size(); ++i)
+      x[i] = std::sin(seed + 0.37f * float(i)) * (1.0f + float(i % 5));
+    return x;
+  };
+  std::vector<std::vector<float>> studentRows, teacherRows;
+  for (int64_t c = 0; c < calls; ++c) {
+    studentRows.push_back(data(float(c)));
+    teacherRows.push_back(data(10.0f + float(c)));
+  }
+  const int64_t valid = perCall - 11; // the last rows of each call are padding
+  FILE *stream = std::tmpfile();
+  ASSERT_NE(stream, nullptr);
+  {
+    trt::Calibrator teacher(layers, 1);
+    teacher.emitTo(stream, calls, perCall, kTokens);
+    teacher.setValidRows(valid);
+    for (int64_t c = 0; c < calls; ++c)
+      teacher.observe(0, teacherRows[size_t(c)].data(), perCall, k, stride);
+    ASSERT_EQ(teacher.problem, "");
+  }
+  std::rewind(stream);
+  trt::Calibrator student(layers, 1);
+  ASSERT_TRUE(student.readTeacher(stream, calls, perCall, kTokens))
+      << student.problem;
+  student.setValidRows(valid);
+  for (int64_t c = 0; c < calls; ++c)
+    student.observe(0, studentRows[size_t(c)].data(), perCall, k, stride);
+  ASSERT_EQ(student.problem, "");
+  std::fclose(stream);
+  std::string path = tempPath("chunked-");
+  std::string error;
+  ASSERT_TRUE(student.write(path, "test\n", error)) << error;
+  std::vector<float> h = entry(path, "w.hessian", k);
+  std::vector<float> x = entry(path, "w.cross", k);
+  ASSERT_EQ(h.size(), size_t(k * k));
+  ASSERT_EQ(x.size(), size_t(k * k));
+  const double n = double(calls * valid);
+  for (int64_t i = 0; i < k; ++i)
+    for (int64_t j = 0; j < k; ++j) {
+      double gram = 0.0, cross = 0.0;
+      for (int64_t c = 0; c < calls; ++c)
+        for (int64_t r = 0; r < valid; ++r) {
+          double si = studentRows[size_t(c)][size_t(r * stride + i)];
+          gram += si * studentRows[size_t(c)][size_t(r * stride + j)];
+          cross += si * teacherRows[size_t(c)][size_t(r * stride + j)];
+        }
+      EXPECT_NEAR(h[size_t(i * k + j)], gram / n, 1e-5 * (1.0 + std::abs(gram / n)))
+          << i << "," << j;
+      EXPECT_NEAR(x[size_t(i * k + j)], cross / n, 1e-5 * (1.0 + std::abs(cross / n)))
+          << i << "," << j;
+    }
+  std::remove(path.c_str());
+}
