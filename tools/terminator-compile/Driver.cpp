@@ -422,16 +422,20 @@ FailureOr<OwningOpRef<ModuleOp>> importAll(MLIRContext &context,
 
 /// Real bits per linear weight of the module (after ternarization), and a
 /// one-line description.
+/// The archive entry that weight value `v` reads (a ternary.weight of a
+/// ternary.param); empty for any other value.
+StringRef weightKey(Value v) {
+  auto w = v.getDefiningOp<ternary::WeightOp>();
+  auto p = w ? dyn_cast<ternary::ParamAttr>(w.getValue()) : nullptr;
+  return p ? p.getKey() : StringRef();
+}
+
 std::string describeWeights(ModuleOp module, const CompileOptions &options,
                             StringRef headKey) {
   double bits = 0, weights = 0, headBits = 0, headWeights = 0;
   llvm::StringSet<> seen;
   module.walk([&](Operation *op) {
-    auto codes = [&](Value v) {
-      auto w = v.getDefiningOp<ternary::WeightOp>();
-      auto p = w ? dyn_cast<ternary::ParamAttr>(w.getValue()) : nullptr;
-      return p ? p.getKey().str() : std::string();
-    };
+    auto codes = [&](Value v) { return weightKey(v).str(); };
     if (auto q = dyn_cast<ternary::QLinearOp>(op)) {
       std::string key = codes(q.getCodes());
       if (!key.empty() && !seen.insert(key).second)
@@ -522,9 +526,7 @@ std::string findHeadKey(ModuleOp module, unsigned logits) {
     Value v = ret.getOperand(logits);
     while (Operation *def = v.getDefiningOp()) {
       if (auto linear = dyn_cast<ternary::LinearOp>(def)) {
-        auto w = linear.getWeight().getDefiningOp<ternary::WeightOp>();
-        auto p = w ? dyn_cast<ternary::ParamAttr>(w.getValue()) : nullptr;
-        return p ? p.getKey().str() : std::string();
+        return weightKey(linear.getWeight()).str();
       }
       if (!isa<tensor::ReshapeOp, tensor::CollapseShapeOp,
                tensor::ExpandShapeOp, tensor::CastOp>(def))
@@ -541,9 +543,8 @@ bool showsTernarizeProgress(ModuleOp module) {
   llvm::StringSet<> keys;
   int64_t weights = 0;
   module.walk([&](ternary::LinearOp op) {
-    auto w = op.getWeight().getDefiningOp<ternary::WeightOp>();
-    auto p = w ? dyn_cast<ternary::ParamAttr>(w.getValue()) : nullptr;
-    if (!p || keys.insert(p.getKey()).second)
+    StringRef key = weightKey(op.getWeight());
+    if (key.empty() || keys.insert(key).second)
       weights += op.getWeight().getType().getNumElements();
   });
   return weights > 20000000;
@@ -591,9 +592,8 @@ LogicalResult ternarize(ModuleOp module, const CompileOptions &options,
 void markPrecisions(ModuleOp module,
                     const llvm::StringMap<std::string> &precisions) {
   module.walk([&](ternary::LinearOp op) {
-    auto w = op.getWeight().getDefiningOp<ternary::WeightOp>();
-    auto p = w ? dyn_cast<ternary::ParamAttr>(w.getValue()) : nullptr;
-    auto it = p ? precisions.find(p.getKey()) : precisions.end();
+    StringRef key = weightKey(op.getWeight());
+    auto it = key.empty() ? precisions.end() : precisions.find(key);
     if (it != precisions.end())
       op->setAttr(ternary::TernaryDialect::getPrecisionAttrName(),
                   StringAttr::get(module.getContext(), it->second));
@@ -639,12 +639,11 @@ choosePrecisions(ModuleOp module, const CompileOptions &options,
     return failure();
   llvm::StringMap<std::string> out;
   module.walk([&](ternary::LinearOp op) {
-    auto w = op.getWeight().getDefiningOp<ternary::WeightOp>();
-    auto p = w ? dyn_cast<ternary::ParamAttr>(w.getValue()) : nullptr;
+    StringRef key = weightKey(op.getWeight());
     auto mark = op->getAttrOfType<StringAttr>(
         ternary::TernaryDialect::getPrecisionAttrName());
-    if (p && mark)
-      out[p.getKey()] = mark.getValue().str();
+    if (!key.empty() && mark)
+      out[key] = mark.getValue().str();
   });
   return out;
 }
@@ -1092,23 +1091,22 @@ std::vector<CalibLayer> instrumentLinears(ModuleOp module,
   llvm::StringMap<int64_t> ids;
   llvm::DenseMap<Value, int64_t> observed; // input value -> observing layer
   module.walk([&](ternary::LinearOp op) {
-    auto w = op.getWeight().getDefiningOp<ternary::WeightOp>();
-    auto param = w ? dyn_cast<ternary::ParamAttr>(w.getValue()) : nullptr;
-    if (!param || !only.contains(param.getKey()))
+    StringRef key = weightKey(op.getWeight());
+    if (key.empty() || !only.contains(key))
       return;
     int64_t cols = op.getWeight().getType().getDimSize(1);
     Value x = op.getInput();
     // Layers fed by one value (q, k, v; gate, up) share its statistics: it
     // is observed once, for the first of them.
     auto source = observed.find(x);
-    if (source != observed.end() && !ids.count(param.getKey())) {
-      ids[param.getKey()] = int64_t(layers.size());
-      layers.push_back({param.getKey().str(), cols, int32_t(source->second)});
+    if (source != observed.end() && !ids.count(key)) {
+      ids[key] = int64_t(layers.size());
+      layers.push_back({key.str(), cols, int32_t(source->second)});
       return;
     }
-    auto [it, added] = ids.try_emplace(param.getKey(), int64_t(layers.size()));
+    auto [it, added] = ids.try_emplace(key, int64_t(layers.size()));
     if (added)
-      layers.push_back({param.getKey().str(), cols});
+      layers.push_back({key.str(), cols});
     if (layers[size_t(it->second)].sameAs >= 0)
       return; // its source observes this input's twin already
     observed.try_emplace(x, it->second);
@@ -1306,14 +1304,13 @@ int mlir::terminator::compileModel(const CompileOptions &options) {
       llvm::DenseMap<Value, size_t> groupOf;
       llvm::StringSet<> seen;
       (**probe).walk([&](ternary::LinearOp op) {
-        auto w = op.getWeight().getDefiningOp<ternary::WeightOp>();
-        auto p = w ? dyn_cast<ternary::ParamAttr>(w.getValue()) : nullptr;
-        if (!p || !seen.insert(p.getKey()).second)
+        StringRef key = weightKey(op.getWeight());
+        if (key.empty() || !seen.insert(key).second)
           return;
         auto [it, inserted] = groupOf.try_emplace(op.getInput(), groups.size());
         if (inserted)
           groups.emplace_back();
-        groups[it->second].push_back(p.getKey().str());
+        groups[it->second].push_back(key.str());
       });
       // K stages of consecutive groups (K at most the number of groups):
       // stage s opens once s/K of the layers are placed, or when the groups
@@ -1321,8 +1318,11 @@ int mlir::terminator::compileModel(const CompileOptions &options) {
       size_t total = 0;
       for (const auto &g : groups)
         total += g.size();
-      size_t n = size_t(std::max<int64_t>(
-          1, std::min<int64_t>(options.calibStages, int64_t(groups.size()))));
+      size_t n = options.calibStages == 0
+                     ? groups.size()
+                     : size_t(std::max<int64_t>(
+                           1, std::min<int64_t>(options.calibStages,
+                                                int64_t(groups.size()))));
       size_t placed = 0;
       for (size_t g = 0; g < groups.size(); ++g) {
         if (stages.empty() ||
@@ -1373,6 +1373,11 @@ int mlir::terminator::compileModel(const CompileOptions &options) {
                 tmp + "/calib-merged-" + std::to_string(k - 1) + ".tpar")))
           return progress.fail(), 1;
       }
+      // Choosing precisions needs the uninstrumented model; a copy of stage
+      // 1's module reads the weights stage 1's import wrote.
+      OwningOpRef<ModuleOp> selectModule;
+      if (precisionFirst && k == 0)
+        selectModule = (**calibModule).clone();
       llvm::StringSet<> observe;
       for (size_t j = k == 0 && observeAll ? 0 : k;
            j < (k == 0 && observeAll ? stages.size() : k + 1); ++j)
@@ -1437,14 +1442,10 @@ int mlir::terminator::compileModel(const CompileOptions &options) {
       if (failed(mergeArchives(newestFirst, stats)))
         return progress.fail(), 1;
       if (precisionFirst && k == 0) {
-        FailureOr<OwningOpRef<ModuleOp>> selectModule = importAll(
-            context, options, *iface, calibSpecs, tmp + "/select-import.tpar");
-        if (failed(selectModule))
-          return progress.fail(), 1;
-        markPrecisions(**selectModule,
-                       headPrecision(**selectModule, *iface, options));
+        markPrecisions(*selectModule,
+                       headPrecision(*selectModule, *iface, options));
         FailureOr<llvm::StringMap<std::string>> picked =
-            choosePrecisions(**selectModule, options, stats);
+            choosePrecisions(*selectModule, options, stats);
         if (failed(picked))
           return progress.fail(), 1;
         chosen = std::move(*picked);
