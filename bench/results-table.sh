@@ -49,7 +49,7 @@ recipes=(
   "absmean (per row)|--method absmean"
   "ALS (per row)|--method als"
   "ITF (per row)|--method itf"
-  "pt2 (GPTQ+ITF, calibrated)|--method pt2 --calib-text $model/calibration.txt --calib-seq-len 512"
+  "pt2 (GPTQ+ITF, calibrated, one stage)|--method pt2 --calib-text $model/calibration.txt --calib-seq-len 512 --calib-stages 1"
   "pt2, sequential calibration (6 stages)|--method pt2 --calib-text $model/calibration.txt --calib-seq-len 512 --calib-stages 6 --fit-target self --no-refit-scales --save-calib $work/seq6.tpar"
   "pt2, sequential, head ternary|$seq --head ternary"
   "pt2, sequential + 0.5 % outliers|$seq --outliers 0.005"

@@ -63,7 +63,7 @@ measure() {
 if [ "$which" = stories260K ] || [ "$which" = all ]; then
   model=$here/examples/stories260K
   "$build/bin/terminator-compile" "$model/stories260K.onnx" -o "$work/p" \
-    --calib-text "$model/calibration.txt" --calib-samples 32 \
+    --calib-text "$model/calibration.txt" --calib-samples 32 --calib-stages 1 \
     --calib-seq-len 512 --save-calib "$work/stats.tpar" 2>/dev/null
   "$build/bin/terminator-import" "$model/stories260K.onnx" -o "$work/s.mlir" \
     --dim sequence_length=1 --dim past_sequence_length=0

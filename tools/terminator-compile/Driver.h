@@ -71,7 +71,8 @@ struct CompileOptions {
   uint64_t seed = 0;
   /// Sequential calibration: the layers, in program order, split into this
   /// many stages; stage k is observed with stages < k ternarized. 1: every
-  /// layer at once on the f32 model.
+  /// layer at once on the f32 model; 0: one stage per group of layers that
+  /// read the same input (the most stages, the best recipe).
   int64_t calibStages = 1;
   /// Ternarize only these weights (archive entry names); empty: all.
   std::vector<std::string> onlyLayers;

@@ -151,12 +151,14 @@ static cl::opt<int64_t> calibSeqLen(
     "calib-seq-len",
     cl::desc("Tokens per calibration window (default: min(2048, context))"),
     cl::init(0), cl::cat(category));
-static cl::opt<int64_t> calibStages(
+static cl::opt<std::string> calibStages(
     "calib-stages",
-    cl::desc("Sequential calibration: split the layers into this many "
-             "stages, each observed with the earlier stages ternarized "
-             "(default 1: all at once, on the f32 model)"),
-    cl::init(1), cl::cat(category));
+    cl::desc("Sequential calibration: split the layers into N stages, each "
+             "observed with the earlier stages ternarized, or 'groups' for "
+             "one stage per group of layers that read the same input "
+             "(default: groups with pt2, the best recipe; 1 with other "
+             "methods)"),
+    cl::value_desc("N|groups"), cl::init(""), cl::cat(category));
 static cl::opt<uint64_t> seed("seed",
                               cl::desc("Seed of the calibration windows"),
                               cl::init(0), cl::cat(category));
@@ -235,7 +237,18 @@ int main(int argc, char **argv) {
   options.calibSamples = calibSamples;
   options.calibSeqLen = calibSeqLen;
   options.seed = seed;
-  options.calibStages = calibStages;
+  // 0: one stage per input group (Driver.h).
+  if (calibStages.empty())
+    options.calibStages = options.method == "pt2" ? 0 : 1;
+  else if (calibStages == "groups")
+    options.calibStages = 0;
+  else if (StringRef(calibStages).getAsInteger(10, options.calibStages) ||
+           options.calibStages < 1) {
+    errs() << "terminator-compile: error: --calib-stages expects a count "
+              ">= 1 or 'groups', got '"
+           << calibStages << "'\n";
+    return 2;
+  }
   if (!saveCalib.empty() && (saveCalib == outputPath + ".tpar" ||
                              saveCalib == std::string(outputPath))) {
     errs() << "terminator-compile: error: --save-calib " << saveCalib
@@ -277,9 +290,9 @@ int main(int argc, char **argv) {
               "columns per scale (0: one per row)\n";
     return 2;
   }
-  if (calibSamples < 1 || percdamp < 0 || calibStages < 1) {
-    errs() << "terminator-compile: error: --calib-samples and --calib-stages "
-              "must be >= 1 and --percdamp >= 0\n";
+  if (calibSamples < 1 || percdamp < 0) {
+    errs() << "terminator-compile: error: --calib-samples must be >= 1 and "
+              "--percdamp >= 0\n";
     return 2;
   }
   for (int64_t n : prefillLengths) {
@@ -295,6 +308,11 @@ int main(int argc, char **argv) {
     errs() << "terminator-compile: error: --context expects N >= 2\n";
     return 2;
   }
+  if (options.ternarize && method.empty() && calib.empty() && calibText.empty())
+    errs() << "terminator-compile: note: no calibration data, so the recipe "
+              "is absmean, which leaves a model that was not trained ternary "
+              "far from its f32 quality; --calib-text FILE (text like the "
+              "model's own) gives the best recipe (docs/calibration.md)\n";
   options.kvCacheInPlace = !kvCacheCopy;
   options.runtimeLibDir = runtimeDir;
   options.saveTemps = saveTemps;
